@@ -1,0 +1,229 @@
+//! Credentials: session tokens and personal API keys, and the authenticated principal.
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::permissions::PermissionSet;
+use crate::users::User;
+
+/// Prefix of session tokens.
+pub const SESSION_PREFIX: &str = "orgd_s_";
+/// Prefix of personal API keys.
+pub const API_KEY_PREFIX: &str = "orgd_k_";
+/// How many leading characters of an API key are kept in clear to identify it in lists.
+pub const API_KEY_DISPLAY_LEN: usize = 12;
+
+/// The SHA-256 of a token: the only form in which tokens are stored.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    /// Hashes a presented token.
+    pub fn of(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// Rebuilds a hash from its stored hex form.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Self(out))
+    }
+
+    /// The lower-case hex form that is stored and indexed.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Compares in constant time, so response timing reveals nothing about stored hashes.
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHash(…)")
+    }
+}
+
+/// What kind of token a bearer string is, told apart by prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `orgd_s_…`
+    Session,
+    /// `orgd_k_…`
+    ApiKey,
+}
+
+impl TokenKind {
+    /// Classifies a bearer token by its prefix.
+    pub fn of(token: &str) -> Option<Self> {
+        if token.starts_with(SESSION_PREFIX) {
+            Some(Self::Session)
+        } else if token.starts_with(API_KEY_PREFIX) {
+            Some(Self::ApiKey)
+        } else {
+            None
+        }
+    }
+}
+
+/// A login session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Id.
+    pub id: Uuid,
+    /// Whose.
+    pub user_id: Uuid,
+    /// Stored hash of the token.
+    pub token_hash: TokenHash,
+    /// The session's current organization (`me`).
+    pub active_organization_id: Option<Uuid>,
+    /// Created.
+    pub created: OffsetDateTime,
+    /// Expires.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A personal API key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    /// Id.
+    pub id: Uuid,
+    /// Whose.
+    pub user_id: Uuid,
+    /// Label.
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    /// Stored hash of the key.
+    pub token_hash: TokenHash,
+    /// The most the key may do; intersected with its owner's role in each org.
+    pub scopes: PermissionSet,
+    /// The only organization the key is valid for, if bound; also its current org.
+    pub organization_id: Option<Uuid>,
+    /// Expiry.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Last use (updated at most once a minute).
+    pub last_used_at: Option<OffsetDateTime>,
+    /// Created.
+    pub created: OffsetDateTime,
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    /// With a session token.
+    Session {
+        /// The session's id.
+        id: Uuid,
+        /// Its current organization.
+        active_organization_id: Option<Uuid>,
+    },
+    /// With an API key.
+    ApiKey {
+        /// The key's id.
+        id: Uuid,
+        /// Its scopes.
+        scopes: PermissionSet,
+        /// The organization it is bound to.
+        organization_id: Option<Uuid>,
+    },
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// The user.
+    pub user: User,
+    /// The credential used.
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// The caller's current organization: the session's active org or the key's bound org.
+    pub fn current_organization(&self) -> Option<Uuid> {
+        match &self.credential {
+            Credential::Session {
+                active_organization_id,
+                ..
+            } => *active_organization_id,
+            Credential::ApiKey {
+                organization_id, ..
+            } => *organization_id,
+        }
+    }
+
+    /// The API key's scopes, if the caller used one.
+    pub fn key_scopes(&self) -> Option<PermissionSet> {
+        match &self.credential {
+            Credential::ApiKey { scopes, .. } => Some(*scopes),
+            Credential::Session { .. } => None,
+        }
+    }
+}
+
+/// Who acts, and in which request: passed to every use case so audit events name both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// The request id for logs and audit.
+    pub request_id: Option<String>,
+}
+
+/// A freshly issued session (the token is shown once).
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    /// The bearer token.
+    pub token: String,
+    /// Expiry.
+    pub expires_at: OffsetDateTime,
+    /// The user.
+    pub user: User,
+}
+
+/// A freshly created API key with its full token (shown once).
+#[derive(Debug, Clone)]
+pub struct IssuedApiKey {
+    /// The key's record.
+    pub key: ApiKey,
+    /// The full key.
+    pub token: String,
+}
+
+/// A request to create an API key.
+#[derive(Debug, Clone, Default)]
+pub struct NewApiKey {
+    /// Label, 1–100 characters.
+    pub name: String,
+    /// Scopes; `None` means every permission (still limited by the owner's roles).
+    pub scopes: Option<Vec<String>>,
+    /// Bind to one organization (UUID or slug).
+    pub organization: Option<String>,
+    /// Expiry, in the future.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_and_compare() {
+        let h = TokenHash::of("orgd_s_abc");
+        assert_eq!(TokenHash::from_hex(&h.to_hex()).unwrap(), h);
+        assert!(h.ct_eq(&TokenHash::of("orgd_s_abc")));
+        assert!(!h.ct_eq(&TokenHash::of("orgd_s_abd")));
+        assert!(TokenHash::from_hex("zz").is_none());
+    }
+
+    #[test]
+    fn kinds_by_prefix() {
+        assert_eq!(TokenKind::of("orgd_s_x"), Some(TokenKind::Session));
+        assert_eq!(TokenKind::of("orgd_k_x"), Some(TokenKind::ApiKey));
+        assert_eq!(TokenKind::of("Bearer x"), None);
+    }
+}

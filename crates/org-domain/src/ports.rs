@@ -1,0 +1,299 @@
+//! Ports: what the domain needs from the outside world. Adapters (org-infra, or an
+//! embedding service's own) implement them; the services only see these traits.
+//!
+//! Every mutating repository method takes the [`AuditEvent`] describing the change and must
+//! write it in the same transaction as the change.
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{AuditEvent, AuditFilter};
+use crate::auth::{ApiKey, Session, TokenHash};
+use crate::error::Result;
+use crate::members::{Member, MemberFilter};
+use crate::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
+use crate::pagination::{Page, PageRequest};
+use crate::roles::RoleKey;
+use crate::users::User;
+use crate::values::Email;
+
+/// The current time. Code never reads the system clock directly.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Identifiers and secrets.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A new unique id.
+    fn new_id(&self) -> Uuid;
+    /// A new high-entropy random string (≥ 256 bits) of URL-safe characters.
+    fn new_secret(&self) -> String;
+}
+
+/// Password hashing (argon2id in the default adapter). Slow on purpose, so async.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a password into a self-describing PHC string.
+    ///
+    /// # Errors
+    /// `Unknown` when hashing fails.
+    async fn hash(&self, password: &str) -> Result<String>;
+    /// Whether `password` matches `hash`; `false` for a malformed hash.
+    async fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+/// An outgoing message (invitations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Mail delivery.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Delivers (or queues) a message.
+    ///
+    /// # Errors
+    /// `Unavailable` when the transport is down.
+    async fn send(&self, mail: &Mail) -> Result<()>;
+}
+
+/// Users.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user with an optional password hash.
+    ///
+    /// # Errors
+    /// `Conflict { code: "email_taken" }` when the email is in use.
+    async fn insert(
+        &self,
+        user: &User,
+        password_hash: Option<String>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// A user by id.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Unknown` on storage failure only; absence is `Ok(None)`.
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>>;
+    /// A user by (normalized) email.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// A user with their password hash, for login.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_for_login(&self, email: &Email) -> Result<Option<(User, Option<String>)>>;
+    /// Replaces a user's profile fields; a new password hash when given.
+    ///
+    /// # Errors
+    /// `NotFound` when the user vanished.
+    async fn update(
+        &self,
+        user: &User,
+        password_hash: Option<String>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// All users, optionally filtered by email/name/username containing `search`.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<User>>;
+}
+
+/// Sessions and API keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    /// A session and its user by token hash, in one round trip.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>>;
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn delete_session(&self, id: Uuid) -> Result<()>;
+    /// Sets a session's current organization.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn set_active_organization(&self, session_id: Uuid, org_id: Option<Uuid>) -> Result<()>;
+    /// Stores a new API key.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn insert_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<()>;
+    /// An API key and its user by token hash, in one round trip.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_api_key(&self, hash: &TokenHash) -> Result<Option<(ApiKey, User)>>;
+    /// A user's API keys, newest first.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>>;
+    /// Deletes one of a user's keys; `false` when the user has no such key.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn delete_api_key(&self, user_id: Uuid, id: Uuid, audit: &AuditEvent) -> Result<bool>;
+    /// Records a key's use.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+}
+
+/// Organizations.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrganizationRepository: Send + Sync {
+    /// Stores a new organization and its owner's `owner` membership. When
+    /// `max_owned` is set, refuses if the owner already owns that many, atomically
+    /// (two concurrent creates cannot both pass).
+    ///
+    /// # Errors
+    /// `Conflict { code: "slug_taken" }`, `Conflict { code: "id_taken" }`,
+    /// `Conflict { code: "organization_limit_exceeded" }`.
+    async fn insert(
+        &self,
+        org: &Organization,
+        max_owned: Option<u32>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// An organization and `user_id`'s role in it, in one round trip. A slug match wins
+    /// over a name match.
+    ///
+    /// # Errors
+    /// `Conflict { code: "ambiguous_organization" }` when a name matches several orgs.
+    async fn access(&self, org: &OrgRef, user_id: Uuid) -> Result<Option<OrgAccess>>;
+    /// Organizations matching the filter, by name, with the member's role when filtered by
+    /// membership.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn list(
+        &self,
+        filter: &OrgFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Organization, Option<RoleKey>)>>;
+    /// Replaces the org's fields and settings. When `org.owner` differs from
+    /// `previous_owner`, transfers ownership in the same transaction: the new owner must
+    /// be a member and becomes `owner`; the previous owner, if still a member, `admin`.
+    ///
+    /// # Errors
+    /// `Conflict { code: "slug_taken" }`; `Unprocessable { code: "not_a_member" }`;
+    /// `NotFound` when the org vanished.
+    async fn update(
+        &self,
+        org: &Organization,
+        previous_owner: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Deletes the org and everything it owns.
+    ///
+    /// # Errors
+    /// `NotFound` when already gone.
+    async fn delete(&self, org_id: Uuid, audit: &AuditEvent) -> Result<()>;
+}
+
+/// Memberships.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MemberRepository: Send + Sync {
+    /// An org's members with their public user fields, oldest first.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn list(
+        &self,
+        org_id: Uuid,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<Member>>;
+    /// One membership.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn get(&self, org_id: Uuid, user_id: Uuid) -> Result<Option<Member>>;
+    /// Adds a membership and counts it in the org's `member_count`.
+    ///
+    /// # Errors
+    /// `Conflict { code: "already_member" }`; `NotFound` when the org vanished.
+    async fn add(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: RoleKey,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<Member>;
+    /// Changes a member's role. Refuses atomically, under concurrent requests too, when the
+    /// member is the org's last `owner` and the new role is not `owner`. When the owner of
+    /// record stops being an owner, the longest-standing remaining owner becomes the owner
+    /// of record in the same transaction.
+    ///
+    /// # Errors
+    /// `LastOwner`; `NotFound` when not a member.
+    async fn change_role(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: RoleKey,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<Member>;
+    /// Removes a membership (and counts it out), refusing atomically to remove the last owner.
+    /// The owner of record is handed on as in [`MemberRepository::change_role`].
+    ///
+    /// # Errors
+    /// `LastOwner`; `NotFound` when not a member.
+    async fn remove(&self, org_id: Uuid, user_id: Uuid, audit: &AuditEvent) -> Result<()>;
+}
+
+/// The audit log (writes happen inside the other repositories' transactions).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuditRepository: Send + Sync {
+    /// An org's events, newest first.
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn list(
+        &self,
+        org_id: Uuid,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>>;
+    /// Writes a standalone event (for changes with no other row, e.g. logins).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn record(&self, event: &AuditEvent) -> Result<()>;
+    /// Probes the store (`/readyz`).
+    ///
+    /// # Errors
+    /// `Unavailable` when unreachable.
+    async fn ping(&self) -> Result<()>;
+}

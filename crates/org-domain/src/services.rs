@@ -1,0 +1,182 @@
+//! The use cases. One [`Services`] value holds the ports and the configuration; its
+//! methods are grouped by feature in the submodules.
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::Duration;
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::auth::{Actor, Principal};
+use crate::error::{DomainError, Result};
+use crate::organizations::{OrgAccess, OrgRef};
+use crate::policy::{self, Grant};
+use crate::ports::{
+    AuditRepository, Clock, IdGenerator, Mailer, MemberRepository, OrganizationRepository,
+    PasswordHasher, TokenRepository, UserRepository,
+};
+
+mod audit;
+mod auth;
+mod members;
+mod organizations;
+mod permissions;
+mod users;
+
+pub use organizations::{OrgExpand, OrgView};
+pub use permissions::{CheckResult, Explanation, MyPermissions};
+
+/// Who may create organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrgCreation {
+    /// Every user but service accounts.
+    #[default]
+    Anyone,
+    /// Superusers only.
+    Superusers,
+}
+
+/// Behaviour knobs of the services.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Whether `POST /api/auth/signup` is open.
+    pub allow_signup: bool,
+    /// Who may create organizations.
+    pub org_creation: OrgCreation,
+    /// Most organizations one user may own (`None`: unlimited).
+    pub max_orgs_per_owner: Option<u32>,
+    /// How long a session lasts.
+    pub session_ttl: Duration,
+    /// How long an invitation stays valid.
+    pub invitation_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            allow_signup: true,
+            org_creation: OrgCreation::Anyone,
+            max_orgs_per_owner: None,
+            session_ttl: Duration::days(7),
+            invitation_ttl: Duration::days(7),
+        }
+    }
+}
+
+/// The adapters the services drive.
+#[derive(Clone)]
+pub struct Ports {
+    /// Users.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions and API keys.
+    pub tokens: Arc<dyn TokenRepository>,
+    /// Organizations.
+    pub organizations: Arc<dyn OrganizationRepository>,
+    /// Memberships.
+    pub members: Arc<dyn MemberRepository>,
+    /// Audit log.
+    pub audit: Arc<dyn AuditRepository>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Mail delivery.
+    pub mailer: Arc<dyn Mailer>,
+}
+
+/// The use cases of orgd.
+#[derive(Clone)]
+pub struct Services {
+    ports: Ports,
+    config: Config,
+}
+
+impl Services {
+    /// Wires the services to their adapters.
+    pub fn new(ports: Ports, config: Config) -> Self {
+        Self { ports, config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the store is reachable (`/readyz`).
+    ///
+    /// # Errors
+    /// `Unavailable` when it is not.
+    pub async fn ready(&self) -> Result<()> {
+        self.ports.audit.ping().await
+    }
+
+    /// Builds an audit event for a change made by `actor` (or the system).
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &self,
+        actor: Option<&Actor>,
+        organization_id: Option<Uuid>,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: self.ports.ids.new_id(),
+            organization_id,
+            actor_id: actor.map(|a| a.principal.user.id),
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_string(),
+            before,
+            after,
+            request_id: actor.and_then(|a| a.request_id.clone()),
+            created: self.ports.clock.now(),
+        }
+    }
+
+    /// Resolves a path's `{org}` (`me`, UUID, slug or name) for a principal.
+    ///
+    /// # Errors
+    /// `409 no_current_organization` for `me` without one.
+    fn org_ref(principal: &Principal, org: &str) -> Result<OrgRef> {
+        if org == "me" {
+            principal
+                .current_organization()
+                .map(OrgRef::Id)
+                .ok_or_else(|| {
+                    DomainError::conflict(
+                        "no_current_organization",
+                        "no current organization: set one with POST /api/auth/session/organization",
+                    )
+                })
+        } else {
+            Ok(OrgRef::parse(org))
+        }
+    }
+
+    /// Loads an org with the caller's role and evaluates the policy: the first step of every
+    /// org-scoped use case. Costs one store round trip.
+    ///
+    /// # Errors
+    /// `404` for unknown orgs and foreign tenants; the policy's `403`s.
+    async fn access(&self, principal: &Principal, org: &str) -> Result<(OrgAccess, Grant)> {
+        let org_ref = Self::org_ref(principal, org)?;
+        let access = self
+            .ports
+            .organizations
+            .access(&org_ref, principal.user.id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("organization"))?;
+        let grant = policy::evaluate(
+            principal,
+            access.org.id,
+            &access.org.settings,
+            access.role.as_ref(),
+        )?;
+        Ok((access, grant))
+    }
+}

@@ -1,0 +1,195 @@
+//! Members: list, add, change role, remove / leave.
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Services;
+use super::auth::user_not_found;
+use crate::auth::Actor;
+use crate::error::{DomainError, Result};
+use crate::members::{Member, MemberFilter, MemberTarget};
+use crate::pagination::{Page, PageRequest};
+use crate::permissions::{Permission as P, PermissionSet};
+use crate::policy::{Grant, may_manage_role};
+use crate::roles::{MemberRole, RoleKey};
+use crate::values::Email;
+
+fn escalation(role: RoleKey) -> DomainError {
+    DomainError::missing_permission(format!(
+        "you cannot grant or take away the role '{role}': it carries permissions you do not hold"
+    ))
+}
+
+impl Services {
+    /// An org's members.
+    ///
+    /// # Errors
+    /// `404`; `403` without `users:read`.
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        org: &str,
+        filter: MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<Member>> {
+        let (access, grant) = self.access(&actor.principal, org).await?;
+        grant.require(PermissionSet::of(&[P::UsersRead]))?;
+        self.ports.members.list(access.org.id, &filter, page).await
+    }
+
+    /// Adds an existing user with a role (default: the org's `default_role_id`, else `member`).
+    ///
+    /// # Errors
+    /// `404`; `403` without `users:update` or when the role exceeds the caller's own
+    /// permissions; `404 user_not_found`; `409 already_member`; `422 unknown_role`.
+    pub async fn add_member(
+        &self,
+        actor: &Actor,
+        org: &str,
+        target: MemberTarget,
+        role: Option<String>,
+    ) -> Result<Member> {
+        let (access, grant) = self.access(&actor.principal, org).await?;
+        grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
+        let role = match role {
+            Some(r) => self.member_role(RoleKey::parse(&r)?)?,
+            None => Self::default_role(&access.org.settings)?,
+        };
+        if !may_manage_role(&grant, access.role.as_ref(), &role) {
+            return Err(escalation(role.key));
+        }
+        let user = match target {
+            MemberTarget::UserId(id) => self.ports.users.find_by_id(id).await?,
+            MemberTarget::Email(e) => self.ports.users.find_by_email(&Email::parse(&e)?).await?,
+        }
+        .ok_or_else(user_not_found)?;
+        let org_id = access.org.id;
+        let event = self.event(
+            Some(actor),
+            Some(org_id),
+            "member.added",
+            "member",
+            user.id,
+            None,
+            Some(json!({"role": role.key.to_string(), "email": user.email.as_str()})),
+        );
+        self.ports
+            .members
+            .add(org_id, user.id, role.key, self.ports.clock.now(), &event)
+            .await
+    }
+
+    /// Changes a member's role.
+    ///
+    /// # Errors
+    /// `404` (also for non-members); `403` without `users:update` or on escalation;
+    /// `409 last_owner`; `422 unknown_role`.
+    pub async fn change_member_role(
+        &self,
+        actor: &Actor,
+        org: &str,
+        user_id: Uuid,
+        role: &str,
+    ) -> Result<Member> {
+        let (access, grant) = self.access(&actor.principal, org).await?;
+        grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
+        let new_role = self.member_role(RoleKey::parse(role)?)?;
+        let org_id = access.org.id;
+        let current = self
+            .ports
+            .members
+            .get(org_id, user_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        let current_role = self.member_role(current.role)?;
+        self.check_manage(&grant, &access.role, &current_role, &new_role)?;
+        if current.role == new_role.key {
+            return Ok(current);
+        }
+        let event = self.event(
+            Some(actor),
+            Some(org_id),
+            "member.role_changed",
+            "member",
+            user_id,
+            Some(json!({"role": current.role.to_string()})),
+            Some(json!({"role": new_role.key.to_string()})),
+        );
+        self.ports
+            .members
+            .change_role(
+                org_id,
+                user_id,
+                new_role.key,
+                self.ports.clock.now(),
+                &event,
+            )
+            .await
+    }
+
+    /// Removes a member; members may always leave themselves (but the last owner may not).
+    ///
+    /// # Errors
+    /// `404`; `403` without `users:delete` or on escalation; `409 last_owner`.
+    pub async fn remove_member(&self, actor: &Actor, org: &str, user_id: Uuid) -> Result<()> {
+        let (access, grant) = self.access(&actor.principal, org).await?;
+        let org_id = access.org.id;
+        let leaving = user_id == actor.principal.user.id;
+        if !leaving {
+            grant.require(PermissionSet::of(&[P::UsersDelete]))?;
+        }
+        let current = self
+            .ports
+            .members
+            .get(org_id, user_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        if !leaving {
+            let current_role = self.member_role(current.role)?;
+            if !may_manage_role(&grant, access.role.as_ref(), &current_role) {
+                return Err(escalation(current.role));
+            }
+        }
+        let action = if leaving {
+            "member.left"
+        } else {
+            "member.removed"
+        };
+        let event = self.event(
+            Some(actor),
+            Some(org_id),
+            action,
+            "member",
+            user_id,
+            Some(json!({"role": current.role.to_string(), "email": current.user.email})),
+            None,
+        );
+        self.ports.members.remove(org_id, user_id, &event).await
+    }
+
+    fn check_manage(
+        &self,
+        grant: &Grant,
+        caller: &Option<MemberRole>,
+        from: &MemberRole,
+        to: &MemberRole,
+    ) -> Result<()> {
+        for r in [from, to] {
+            if !may_manage_role(grant, caller.as_ref(), r) {
+                return Err(escalation(r.key));
+            }
+        }
+        Ok(())
+    }
+
+    /// A role key with its permissions. Custom roles arrive with the roles feature; until
+    /// then a custom key names no role of the org.
+    pub(super) fn member_role(&self, key: RoleKey) -> Result<MemberRole> {
+        match key {
+            RoleKey::System(r) => Ok(MemberRole::system(r)),
+            RoleKey::Custom(id) => Err(DomainError::unprocessable(
+                "unknown_role",
+                format!("'{id}' is not a role of this organization"),
+            )),
+        }
+    }
+}
