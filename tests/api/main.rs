@@ -1,1 +1,3 @@
-
+//! orgd's end-to-end tests: one binary, the real server on port 0, a fresh database per
+//! test — SQLite in memory, or PostgreSQL when `ORGD_TEST_DATABASE_URL` is set.
+mod helpers;

@@ -1,0 +1,142 @@
+//! Configuration from flags and `ORGD_*` environment variables; every value has a default,
+//! so `orgd serve` runs with nothing set.
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// orgd — multi-tenant organization management service.
+#[derive(Debug, Parser)]
+#[command(name = "orgd", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations, then serve HTTP.
+    Serve(Config),
+    /// Run pending migrations and exit.
+    Migrate(DbArgs),
+    /// Create (or promote) a superuser and exit.
+    BootstrapAdmin {
+        /// Store to use.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// The admin's password (8+ characters).
+        #[arg(long, env = "ORGD_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Print the OpenAPI document (`openapi/openapi.json` is this output).
+    Openapi,
+}
+
+/// Database connection settings.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// `sqlite://FILE?mode=rwc` (default: `orgd.db` in the working directory) or `postgres://…`.
+    #[arg(long, env = "ORGD_DATABASE_URL", default_value = "sqlite://orgd.db?mode=rwc", hide_env_values = true)]
+    pub database_url: String,
+    /// Connection pool size.
+    #[arg(long, env = "ORGD_DB_POOL", default_value_t = 10)]
+    pub db_pool: u32,
+    /// Longest wait for a pooled connection before answering 503.
+    #[arg(long, env = "ORGD_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_timeout: Duration,
+}
+
+/// Who may create organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrgCreationArg {
+    /// Every user but service accounts.
+    Anyone,
+    /// Superusers only.
+    Superusers,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything `orgd serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "ORGD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Store settings.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Whether `POST /api/auth/signup` is open.
+    #[arg(long, env = "ORGD_ALLOW_SIGNUP", default_value_t = true, action = ArgAction::Set)]
+    pub allow_signup: bool,
+    /// Who may create organizations.
+    #[arg(long, env = "ORGD_ORG_CREATION", value_enum, default_value = "anyone")]
+    pub org_creation: OrgCreationArg,
+    /// Most organizations one user may own (unlimited when unset).
+    #[arg(long, env = "ORGD_MAX_ORGS_PER_OWNER")]
+    pub max_orgs_per_owner: Option<u32>,
+    /// Session lifetime (`7d`, `12h`, …).
+    #[arg(long, env = "ORGD_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub session_ttl: Duration,
+    /// Invitation lifetime.
+    #[arg(long, env = "ORGD_INVITATION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub invitation_ttl: Duration,
+    /// Largest accepted request body; larger ones answer 413.
+    #[arg(long, env = "ORGD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Allowed CORS origins, comma separated (CORS is off when empty).
+    #[arg(long, env = "ORGD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ORGD_WORKERS")]
+    pub workers: Option<usize>,
+    /// Log filter (`info`, `orgd=debug,sea_orm=warn`, …).
+    #[arg(long, env = "ORGD_LOG", default_value = "info")]
+    pub log: String,
+    /// Log format.
+    #[arg(long, env = "ORGD_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Superuser created on first start when no account has this email.
+    #[arg(long, env = "ORGD_BOOTSTRAP_ADMIN_EMAIL")]
+    pub bootstrap_admin_email: Option<String>,
+    /// Its password.
+    #[arg(long, env = "ORGD_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub bootstrap_admin_password: Option<String>,
+}
+
+impl Config {
+    /// The defaults with another database and bind address (tests).
+    pub fn for_database(database_url: &str, bind: &str) -> Self {
+        let cli = Cli::parse_from(["orgd", "serve", "--database-url", database_url, "--bind", bind]);
+        match cli.command {
+            Command::Serve(c) => c,
+            _ => unreachable!("parsed a serve command"),
+        }
+    }
+
+    /// The domain services' settings.
+    pub fn domain(&self) -> org_domain::services::Config {
+        let ttl = |d: Duration| time::Duration::try_from(d).unwrap_or(time::Duration::days(7));
+        org_domain::services::Config {
+            allow_signup: self.allow_signup,
+            org_creation: match self.org_creation {
+                OrgCreationArg::Anyone => org_domain::services::OrgCreation::Anyone,
+                OrgCreationArg::Superusers => org_domain::services::OrgCreation::Superusers,
+            },
+            max_orgs_per_owner: self.max_orgs_per_owner,
+            session_ttl: ttl(self.session_ttl),
+            invitation_ttl: ttl(self.invitation_ttl),
+        }
+    }
+}
