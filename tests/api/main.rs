@@ -6,3 +6,4 @@ mod auth;
 mod basics;
 mod openapi;
 mod organizations;
+mod races;

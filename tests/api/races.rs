@@ -1,0 +1,74 @@
+//! Invariants under concurrent requests (meaningful on PostgreSQL, where requests really
+//! run in parallel; on SQLite they serialize and must hold all the same).
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn two_owners_demoting_each_other_leave_one_owner() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let t = app.team(&format!("Race {round}")).await;
+        let base = format!("/api/organizations/{}/members", t.org_id);
+        app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
+        let (a, b) = tokio::join!(
+            app.patch(&format!("{base}/{}", t.owner_id), &t.admin, json!({"role": "member"})),
+            app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "member"})),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
+        let loser = if a.status == 409 { a } else { b };
+        loser.problem(409, "last_owner");
+        let owners = app.scalar(&format!("SELECT COUNT(*) FROM members WHERE organization_id = '{}' AND role = 'owner'", t.org_id)).await;
+        assert_eq!(owners, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn two_owners_leaving_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let t = app.team(&format!("Leave {round}")).await;
+        let base = format!("/api/organizations/{}/members", t.org_id);
+        app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
+        let (a, b) = tokio::join!(
+            app.delete(&format!("{base}/{}", t.owner_id), &t.owner),
+            app.delete(&format!("{base}/{}", t.admin_id), &t.admin),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [204, 409], "round {round}: {a:?} {b:?}");
+        let owners = app.scalar(&format!("SELECT COUNT(*) FROM members WHERE organization_id = '{}' AND role = 'owner'", t.org_id)).await;
+        assert_eq!(owners, 1, "round {round}");
+        // The owner of record is always a current owner.
+        let consistent = app
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM organizations o JOIN members m ON m.organization_id = o.id AND m.user_id = o.owner_id AND m.role = 'owner' WHERE o.id = '{}'",
+                t.org_id
+            ))
+            .await;
+        assert_eq!(consistent, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_respect_the_owner_limit_and_slugs() {
+    let app = crate::helpers::spawn_with(|c| c.max_orgs_per_owner = Some(1)).await;
+    let (token, uid) = app.user("ann@x.io").await;
+    let (a, b) = tokio::join!(
+        app.post("/api/organizations", &token, json!({"name": "One", "slug": "one"})),
+        app.post("/api/organizations", &token, json!({"name": "Two", "slug": "two"})),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM organizations WHERE owner_id = '{uid}'")).await, 1);
+    let (x, y) = tokio::join!(
+        app.post("/api/organizations", &app.admin, json!({"name": "S1", "slug": "same"})),
+        app.post("/api/organizations", &app.admin, json!({"name": "S2", "slug": "same"})),
+    );
+    let mut statuses = [x.status.as_u16(), y.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+}
