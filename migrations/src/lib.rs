@@ -1,1 +1,15 @@
+//! The orgd database schema, as sea-orm migrations that run unchanged on SQLite and
+//! PostgreSQL.
+pub use sea_orm_migration::prelude::*;
 
+mod m20250101_000001_initial;
+
+/// Runs orgd's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20250101_000001_initial::Migration)]
+    }
+}
