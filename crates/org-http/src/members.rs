@@ -1,0 +1,112 @@
+//! Members of an organization. The same four routes live under three prefixes:
+//! `/api/organizations/{org}/members`, the seed-002 alias `/api/organizations/{org}/users`,
+//! and the seed-003 shorthand `/api/organizations/members` for the current organization
+//! (`{org}` = `me`). Handlers are in `members/handlers.rs`.
+use org_domain::members::Member;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::json::ts;
+use crate::users::PublicUserBody;
+
+pub mod handlers;
+
+/// Registers the routes of this module, the `/api/organizations/members` shorthand first:
+/// `/api/organizations/{org}` must not capture it.
+pub(crate) fn routes(cfg: &mut ServiceConfig) {
+    use handlers::{current, members, users};
+    cfg.service(current::list_current_members)
+        .service(current::add_current_member)
+        .service(current::change_current_member_role)
+        .service(current::remove_current_member)
+        .service(members::list_members)
+        .service(members::add_member)
+        .service(members::change_member_role)
+        .service(members::remove_member)
+        .service(users::list_org_users)
+        .service(users::add_org_user)
+        .service(users::change_org_user_role)
+        .service(users::remove_org_user);
+}
+
+/// A membership.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MemberBody {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// The member's user id (the `{user_id}` of member paths).
+    pub user_id: Uuid,
+    /// The role key held: `owner`, `admin`, `member`, or a custom role id.
+    #[schema(example = "member")]
+    pub role: String,
+    /// The member's public fields.
+    pub user: PublicUserBody,
+    /// Joined (RFC 3339, UTC).
+    #[serde(serialize_with = "ts")]
+    pub created: OffsetDateTime,
+    /// Last role change.
+    #[serde(serialize_with = "ts")]
+    pub updated: OffsetDateTime,
+}
+
+impl From<Member> for MemberBody {
+    fn from(m: Member) -> Self {
+        Self {
+            organization_id: m.organization_id,
+            user_id: m.user.id,
+            role: m.role.to_string(),
+            user: m.user.into(),
+            created: m.created,
+            updated: m.updated,
+        }
+    }
+}
+
+/// Adds an existing user, named by `user_id` or `user_email` (exactly one).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "one_target", skip_on_field_errors = false))]
+pub struct AddMemberRequest {
+    /// The user's id.
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    /// The user's email (alias `email`).
+    #[serde(default, alias = "email")]
+    #[schema(example = "ann@example.com")]
+    pub user_email: Option<String>,
+    /// Role key (default: the organization's `default_role_id`, else `member`).
+    #[serde(default)]
+    #[schema(example = "member")]
+    pub role: Option<String>,
+}
+
+fn one_target(r: &AddMemberRequest) -> Result<(), ValidationError> {
+    if r.user_id.is_some() == r.user_email.is_some() {
+        return Err(ValidationError::new("one_of")
+            .with_message("name the user with exactly one of user_id and user_email".into()));
+    }
+    Ok(())
+}
+
+/// Changes a member's role.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRoleRequest {
+    /// The new role key: `owner`, `admin`, `member`, or a custom role id.
+    #[schema(example = "admin")]
+    pub role: String,
+}
+
+/// Filters of the member list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// Name, username or email contains (case-insensitive).
+    pub search: Option<String>,
+    /// Only members holding this role key.
+    pub role: Option<String>,
+}

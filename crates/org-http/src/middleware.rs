@@ -1,0 +1,202 @@
+//! Cross-cutting request handling: request ids, security headers, the tracing span of each
+//! request, and the problem answers for unknown routes (404) and wrong methods (405).
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, web};
+use tracing::Span;
+use tracing_actix_web::RootSpanBuilder;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// The request id header, read from clients and always sent back.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id of the current request (the client's `x-request-id` if it is sane,
+/// else a fresh UUID), stored in the request extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The client's id when it is 1–128 visible characters from a safe set, else a new one.
+    fn from_header(value: Option<&HeaderValue>) -> Self {
+        let sane = value
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| {
+                !s.is_empty()
+                    && s.len() <= 128
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
+            });
+        Self(sane.map_or_else(|| Uuid::new_v4().to_string(), ToOwned::to_owned))
+    }
+}
+
+/// Assigns the request id and echoes it in `x-request-id`. Outermost middleware, so that
+/// the tracing span and every answer (errors too) carry it.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = RequestId::from_header(req.headers().get(&REQUEST_ID));
+    let value = HeaderValue::from_str(id.as_str()).ok();
+    req.extensions_mut().insert(id);
+    let http_req = req.request().clone();
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_left_body(),
+        Err(e) => ServiceResponse::from_err(e, http_req).map_into_right_body(),
+    };
+    if let Some(v) = value {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+/// A strict policy for JSON answers: nothing may load or frame them.
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Adds security headers to every answer; Swagger UI (`/docs`) keeps a default CSP since
+/// it runs scripts and styles of its own.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let is_docs = req.path() == "/docs" || req.path().starts_with("/docs/");
+    let is_api = req.path().starts_with("/api/");
+    let http_req = req.request().clone();
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_left_body(),
+        Err(e) => ServiceResponse::from_err(e, http_req).map_into_right_body(),
+    };
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !is_docs {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
+        );
+    }
+    if is_api && !h.contains_key(header::CACHE_CONTROL) {
+        // Answers carry tokens and tenant data: never cache them in shared caches.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// The root span of each request: method, route template, path, request id, status.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(req: &ServiceRequest) -> Span {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default();
+        let route = req.match_pattern().unwrap_or_else(|| "default".to_owned());
+        tracing::info_span!(
+            "request",
+            method = %req.method(),
+            route = %route,
+            path = %req.path(),
+            request_id = %request_id,
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let status = match outcome {
+            Ok(res) => res.status(),
+            Err(e) => e.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+        let _enter = span.enter();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), "request handled");
+        }
+    }
+}
+
+/// The documented routes (path template → methods), to tell 404 from 405.
+pub struct RouteTable(Vec<(ResourceDef, Vec<String>)>);
+
+impl RouteTable {
+    /// The routes of an OpenAPI document, plus the docs routes that are not in it.
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<(ResourceDef, Vec<String>)> = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (ResourceDef::new(path.as_str()), methods_of(item)))
+            .collect();
+        for extra in ["/docs", "/docs/{tail}*", crate::docs::SPEC_PATH] {
+            routes.push((ResourceDef::new(extra), vec!["GET".to_owned()]));
+        }
+        Self(routes)
+    }
+
+    /// The methods answered at `path`, if any route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for (def, methods) in &self.0 {
+            if def.is_match(path) {
+                for m in methods {
+                    if !out.contains(m) {
+                        out.push(m.clone());
+                    }
+                }
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<String> {
+    [
+        ("GET", item.get.is_some()),
+        ("PUT", item.put.is_some()),
+        ("POST", item.post.is_some()),
+        ("DELETE", item.delete.is_some()),
+        ("PATCH", item.patch.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| *present)
+    .map(|(m, _)| m.to_owned())
+    .collect()
+}
+
+/// The default service: `405 method_not_allowed` (with `Allow`) when the path exists with
+/// other methods, else `404 not_found`.
+pub async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match table.allowed(req.path()) {
+        Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                allow,
+            }
+        }
+        _ => ApiError::NoRoute(format!("{} {}", req.method(), req.path())),
+    })
+}
