@@ -136,13 +136,12 @@ pub fn evaluate(
         organization_id: Some(bound),
         ..
     } = &principal.credential
+        && *bound != org_id
     {
-        if *bound != org_id {
-            return Err(DomainError::forbidden(
-                "key_not_valid_for_organization",
-                "this API key is bound to another organization",
-            ));
-        }
+        return Err(DomainError::forbidden(
+            "key_not_valid_for_organization",
+            "this API key is bound to another organization",
+        ));
     }
     if scopes.is_some() && !user.is_service_account && !settings.members_can_use_personal_api_keys {
         return Err(DomainError::forbidden(

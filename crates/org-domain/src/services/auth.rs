@@ -282,13 +282,12 @@ impl Services {
                     organization_id: Some(bound),
                     ..
                 } = &actor.principal.credential
+                    && *bound != access.org.id
                 {
-                    if *bound != access.org.id {
-                        return Err(DomainError::forbidden(
-                            "key_not_valid_for_organization",
-                            "this API key is bound to another organization",
-                        ));
-                    }
+                    return Err(DomainError::forbidden(
+                        "key_not_valid_for_organization",
+                        "this API key is bound to another organization",
+                    ));
                 }
                 Some(access.org.id)
             }

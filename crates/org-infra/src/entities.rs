@@ -1,0 +1,8 @@
+//! sea-orm entity models, one per table of the `migration` crate. They are storage rows:
+//! the repositories convert them to and from the domain types.
+pub mod api_keys;
+pub mod audit_events;
+pub mod members;
+pub mod organizations;
+pub mod sessions;
+pub mod users;

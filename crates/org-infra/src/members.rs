@@ -1,0 +1,206 @@
+//! [`MemberRepository`] on sea-orm.
+use async_trait::async_trait;
+use org_domain::audit::AuditEvent;
+use org_domain::members::{Member, MemberFilter};
+use org_domain::pagination::{Page, PageRequest};
+use org_domain::ports::MemberRepository;
+use org_domain::roles::RoleKey;
+use org_domain::{DomainError, Result};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::{Unique, begin_write, db_err, is_fk_violation, on_unique, to_db};
+use crate::entities::{members, organizations, users};
+use crate::organizations::lock;
+use crate::users::{contains_ci, user_not_found};
+
+mod owners;
+mod query;
+
+use query::{MemberRow, get, select};
+
+const ALREADY_MEMBER: &[Unique] = &[Unique {
+    needle: "",
+    code: "already_member",
+    detail: "the user is already a member of this organization",
+}];
+
+/// [`MemberRepository`] on sea-orm.
+#[derive(Clone, Debug)]
+pub struct SeaMembers {
+    db: DatabaseConnection,
+}
+
+impl SeaMembers {
+    /// The memberships of `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn add_err(e: DbErr) -> DomainError {
+    if is_fk_violation(&e) {
+        return user_not_found();
+    }
+    on_unique(e, ALREADY_MEMBER)
+}
+
+/// Adds `delta` to the org's `member_count`; `false` when the org is gone.
+async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64) -> Result<bool> {
+    let col = organizations::Column::MemberCount;
+    let res = organizations::Entity::update_many()
+        .col_expr(col, Expr::col(col).add(delta))
+        .filter(organizations::Column::Id.eq(org_id))
+        .exec(txn)
+        .await
+        .map_err(db_err)?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Locks the org and reads the membership: the start of every owner-sensitive change.
+async fn locked_member(
+    txn: &DatabaseTransaction,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<(organizations::Model, RoleKey)> {
+    let org = lock(txn, org_id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("organization"))?;
+    let member = members::Entity::find_by_id((org_id, user_id))
+        .one(txn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| DomainError::not_found("member"))?;
+    let role = RoleKey::parse(&member.role).map_err(|e| crate::db::corrupt("role", e))?;
+    Ok((org, role))
+}
+
+#[async_trait]
+impl MemberRepository for SeaMembers {
+    async fn list(
+        &self,
+        org_id: Uuid,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<Member>> {
+        let mut q = select(org_id);
+        if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(
+                Condition::any()
+                    .add(contains_ci(users::Column::Name, s))
+                    .add(contains_ci(users::Column::Username, s))
+                    .add(contains_ci(users::Column::Email, s)),
+            );
+        }
+        if let Some(role) = filter.role {
+            q = q.filter(members::Column::Role.eq(role.to_string()));
+        }
+        let total = q.clone().count(&self.db).await.map_err(db_err)?;
+        let rows = q
+            .order_by_asc(members::Column::CreatedAt)
+            .order_by_asc(members::Column::UserId)
+            .limit(page.limit())
+            .offset(page.offset())
+            .into_model::<MemberRow>()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .into_iter()
+            .map(MemberRow::into_domain)
+            .collect::<Result<_>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    async fn get(&self, org_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
+        get(&self.db, org_id, user_id).await
+    }
+
+    async fn add(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: RoleKey,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<Member> {
+        let txn = begin_write(&self.db).await?;
+        if !count_in(&txn, org_id, 1).await? {
+            return Err(DomainError::not_found("organization"));
+        }
+        let row = members::ActiveModel {
+            organization_id: Set(org_id),
+            user_id: Set(user_id),
+            role: Set(role.to_string()),
+            created_at: Set(to_db(at)),
+            updated_at: Set(to_db(at)),
+        };
+        members::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(add_err)?;
+        audit::insert(&txn, event).await?;
+        let member = get(&txn, org_id, user_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(member)
+    }
+
+    async fn change_role(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: RoleKey,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<Member> {
+        let txn = begin_write(&self.db).await?;
+        let (org, current) = locked_member(&txn, org_id, user_id).await?;
+        let stops_owning = current.is_owner() && !role.is_owner();
+        if stops_owning {
+            owners::ensure_not_last(&txn, org_id).await?;
+        }
+        members::Entity::update_many()
+            .col_expr(members::Column::Role, Expr::value(role.to_string()))
+            .col_expr(members::Column::UpdatedAt, Expr::value(to_db(at)))
+            .filter(members::Column::OrganizationId.eq(org_id))
+            .filter(members::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if org.owner_id == user_id && !role.is_owner() {
+            owners::hand_off(&txn, org_id, user_id).await?;
+        }
+        audit::insert(&txn, event).await?;
+        let member = get(&txn, org_id, user_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(member)
+    }
+
+    async fn remove(&self, org_id: Uuid, user_id: Uuid, event: &AuditEvent) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        let (org, current) = locked_member(&txn, org_id, user_id).await?;
+        if current.is_owner() {
+            owners::ensure_not_last(&txn, org_id).await?;
+        }
+        members::Entity::delete_by_id((org_id, user_id))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        count_in(&txn, org_id, -1).await?;
+        if org.owner_id == user_id {
+            owners::hand_off(&txn, org_id, user_id).await?;
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+}

@@ -1,0 +1,72 @@
+//! The membership row as read: joined with the member's public user fields.
+use org_domain::Result;
+use org_domain::members::Member;
+use org_domain::roles::RoleKey;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, Select,
+};
+use uuid::Uuid;
+
+use crate::db::{corrupt, db_err, from_db};
+use crate::entities::{members, users};
+use crate::users::public;
+
+/// A membership with its user's public fields.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct MemberRow {
+    organization_id: Uuid,
+    user_id: Uuid,
+    role: String,
+    created_at: time::OffsetDateTime,
+    updated_at: time::OffsetDateTime,
+    username: String,
+    name: Option<String>,
+    email: String,
+    avatar_url: Option<String>,
+}
+
+impl MemberRow {
+    pub(super) fn into_domain(self) -> Result<Member> {
+        Ok(Member {
+            organization_id: self.organization_id,
+            role: RoleKey::parse(&self.role).map_err(|e| corrupt("role", e))?,
+            user: public(
+                self.user_id,
+                self.username,
+                self.name,
+                self.email,
+                self.avatar_url,
+            ),
+            created: from_db(self.created_at),
+            updated: from_db(self.updated_at),
+        })
+    }
+}
+
+/// `SELECT members.*, user fields FROM members JOIN users …` for one org.
+pub(super) fn select(org_id: Uuid) -> Select<members::Entity> {
+    members::Entity::find()
+        .join(JoinType::InnerJoin, members::Relation::User.def())
+        .column_as(users::Column::Username, "username")
+        .column_as(users::Column::Name, "name")
+        .column_as(users::Column::Email, "email")
+        .column_as(users::Column::AvatarUrl, "avatar_url")
+        .filter(members::Column::OrganizationId.eq(org_id))
+}
+
+/// One membership with its user, on `db` (a connection or the caller's transaction).
+pub(super) async fn get<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Member>> {
+    select(org_id)
+        .filter(members::Column::UserId.eq(user_id))
+        .into_model::<MemberRow>()
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .map(MemberRow::into_domain)
+        .transpose()
+}

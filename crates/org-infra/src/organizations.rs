@@ -1,0 +1,254 @@
+//! [`OrganizationRepository`] on sea-orm.
+use async_trait::async_trait;
+use org_domain::audit::AuditEvent;
+use org_domain::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
+use org_domain::pagination::{Page, PageRequest};
+use org_domain::ports::OrganizationRepository;
+use org_domain::roles::{MemberRole, RoleKey, SystemRole};
+use org_domain::{DomainError, Result};
+use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, NotSet, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::{Unique, begin_write, corrupt, db_err, is_fk_violation, on_unique, to_db};
+use crate::entities::{members, organizations, users};
+use crate::users::{contains_ci, user_not_found};
+
+mod query;
+mod transfer;
+
+pub(crate) use query::lock;
+use query::{OrgRow, RoleOf, select};
+
+const SLUG_OR_ID_TAKEN: &[Unique] = &[
+    Unique {
+        needle: "slug",
+        code: "slug_taken",
+        detail: "an organization with this slug already exists",
+    },
+    Unique {
+        needle: "",
+        code: "id_taken",
+        detail: "an organization with this id already exists",
+    },
+];
+
+/// [`OrganizationRepository`] on sea-orm.
+#[derive(Clone, Debug)]
+pub struct SeaOrganizations {
+    db: DatabaseConnection,
+}
+
+impl SeaOrganizations {
+    /// The organizations of `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The columns of `org` that `insert` and `update` write (not the owner or the count,
+/// which have their own rules).
+fn fields(org: &Organization) -> Result<organizations::ActiveModel> {
+    let settings = serde_json::to_value(&org.settings).map_err(|e| corrupt("settings", e))?;
+    Ok(organizations::ActiveModel {
+        id: NotSet,
+        name: Set(org.name.clone()),
+        slug: Set(org.slug.clone()),
+        description: Set(org.description.clone()),
+        logo_url: Set(org.logo_url.clone()),
+        timezone: Set(org.timezone.clone()),
+        owner_id: NotSet,
+        metadata: Set(org.metadata.clone()),
+        settings: Set(settings),
+        registry_key: Set(org.registry_key.clone()),
+        has_active_subscription: Set(org.has_active_subscription),
+        trial_expiry: Set(org.trial_expiry.map(to_db)),
+        member_count: NotSet,
+        created_at: NotSet,
+        updated_at: Set(to_db(org.updated)),
+    })
+}
+
+#[async_trait]
+impl OrganizationRepository for SeaOrganizations {
+    async fn insert(
+        &self,
+        org: &Organization,
+        max_owned: Option<u32>,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let owner = org.owner.id;
+        let txn = begin_write(&self.db).await?;
+        if let Some(max) = max_owned {
+            // Lock the owner so concurrent creations for them queue up behind this count.
+            users::Entity::find_by_id(owner)
+                .lock_exclusive()
+                .one(&txn)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(user_not_found)?;
+            let owned = organizations::Entity::find()
+                .filter(organizations::Column::OwnerId.eq(owner))
+                .count(&txn)
+                .await
+                .map_err(db_err)?;
+            if owned >= u64::from(max) {
+                return Err(DomainError::conflict(
+                    "organization_limit_exceeded",
+                    format!("a user may own at most {max} organizations"),
+                ));
+            }
+        }
+        let mut row = fields(org)?;
+        row.id = Set(org.id);
+        row.owner_id = Set(owner);
+        row.member_count = Set(1);
+        row.created_at = Set(to_db(org.created));
+        organizations::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| {
+                if is_fk_violation(&e) {
+                    user_not_found()
+                } else {
+                    on_unique(e, SLUG_OR_ID_TAKEN)
+                }
+            })?;
+        let membership = members::ActiveModel {
+            organization_id: Set(org.id),
+            user_id: Set(owner),
+            role: Set(SystemRole::Owner.key().to_owned()),
+            created_at: Set(to_db(org.created)),
+            updated_at: Set(to_db(org.created)),
+        };
+        members::Entity::insert(membership)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn access(&self, org: &OrgRef, user_id: Uuid) -> Result<Option<OrgAccess>> {
+        let q = select(RoleOf::Optional(user_id));
+        let row = match org {
+            OrgRef::Id(id) => q
+                .filter(organizations::Column::Id.eq(*id))
+                .into_model::<OrgRow>()
+                .one(&self.db)
+                .await
+                .map_err(db_err)?,
+            OrgRef::Key(key) => {
+                // The slug match (unique) sorts first; two name matches without one are
+                // ambiguous.
+                let slug_first: SimpleExpr =
+                    Expr::case(organizations::Column::Slug.eq(key.as_str()), 0)
+                        .finally(1)
+                        .into();
+                let mut rows = q
+                    .filter(
+                        Condition::any()
+                            .add(organizations::Column::Slug.eq(key.as_str()))
+                            .add(organizations::Column::Name.eq(key.as_str())),
+                    )
+                    .order_by(slug_first, Order::Asc)
+                    .order_by_asc(organizations::Column::Id)
+                    .limit(2)
+                    .into_model::<OrgRow>()
+                    .all(&self.db)
+                    .await
+                    .map_err(db_err)?;
+                if rows.len() > 1 && rows[0].slug() != key {
+                    return Err(DomainError::conflict(
+                        "ambiguous_organization",
+                        format!("several organizations are named '{key}': use the id or slug"),
+                    ));
+                }
+                rows.truncate(1);
+                rows.pop()
+            }
+        };
+        let Some(row) = row else { return Ok(None) };
+        let (org, role) = row.into_domain()?;
+        Ok(Some(OrgAccess {
+            org,
+            role: role.map(|key| MemberRole { key, custom: None }),
+        }))
+    }
+
+    async fn list(
+        &self,
+        filter: &OrgFilter,
+        page: PageRequest,
+    ) -> Result<Page<(Organization, Option<RoleKey>)>> {
+        let mut q = select(filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required));
+        if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(
+                Condition::any()
+                    .add(contains_ci(organizations::Column::Name, s))
+                    .add(contains_ci(organizations::Column::Slug, s)),
+            );
+        }
+        if let Some(name) = &filter.name {
+            q = q.filter(organizations::Column::Name.eq(name.as_str()));
+        }
+        let total = q.clone().count(&self.db).await.map_err(db_err)?;
+        let rows = q
+            .order_by_asc(organizations::Column::Name)
+            .order_by_asc(organizations::Column::Id)
+            .limit(page.limit())
+            .offset(page.offset())
+            .into_model::<OrgRow>()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .into_iter()
+            .map(OrgRow::into_domain)
+            .collect::<Result<_>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    async fn update(
+        &self,
+        org: &Organization,
+        previous_owner: Uuid,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        lock(&txn, org.id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("organization"))?;
+        let mut row = fields(org)?;
+        if org.owner.id != previous_owner {
+            transfer::ownership(&txn, org.id, previous_owner, org.owner.id, org.updated).await?;
+            row.owner_id = Set(org.owner.id);
+        }
+        organizations::Entity::update_many()
+            .set(row)
+            .filter(organizations::Column::Id.eq(org.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| on_unique(e, SLUG_OR_ID_TAKEN))?;
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn delete(&self, org_id: Uuid, event: &AuditEvent) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        // Memberships and bound API keys go by cascade; sessions forget it (SET NULL).
+        let res = organizations::Entity::delete_by_id(org_id)
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Err(DomainError::not_found("organization"));
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+}

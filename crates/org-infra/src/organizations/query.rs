@@ -1,0 +1,138 @@
+//! The organization row as read — joined with its owner's public fields and, optionally,
+//! one user's membership role — and the row lock the ownership invariants rely on.
+use org_domain::Result;
+use org_domain::organizations::{OrgSettings, Organization};
+use org_domain::roles::RoleKey;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, Select,
+};
+use uuid::Uuid;
+
+use crate::db::{corrupt, db_err, from_db};
+use crate::entities::{members, organizations, users};
+use crate::users::public;
+
+/// One organization with its owner, and a membership role when one was joined.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct OrgRow {
+    id: Uuid,
+    name: String,
+    slug: String,
+    description: Option<String>,
+    logo_url: Option<String>,
+    timezone: String,
+    owner_id: Uuid,
+    metadata: serde_json::Value,
+    settings: serde_json::Value,
+    registry_key: String,
+    has_active_subscription: bool,
+    trial_expiry: Option<time::OffsetDateTime>,
+    member_count: i64,
+    created_at: time::OffsetDateTime,
+    updated_at: time::OffsetDateTime,
+    owner_username: String,
+    owner_name: Option<String>,
+    owner_email: String,
+    owner_avatar_url: Option<String>,
+    role: Option<String>,
+}
+
+impl OrgRow {
+    /// The slug, to tell a slug match from a name match.
+    pub(crate) fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// The organization and the joined role.
+    pub(crate) fn into_domain(self) -> Result<(Organization, Option<RoleKey>)> {
+        let role = self
+            .role
+            .as_deref()
+            .map(RoleKey::parse)
+            .transpose()
+            .map_err(|e| corrupt("role", e))?;
+        let settings: OrgSettings =
+            serde_json::from_value(self.settings).map_err(|e| corrupt("settings", e))?;
+        let org = Organization {
+            id: self.id,
+            name: self.name,
+            slug: self.slug,
+            description: self.description,
+            logo_url: self.logo_url,
+            timezone: self.timezone,
+            owner: public(
+                self.owner_id,
+                self.owner_username,
+                self.owner_name,
+                self.owner_email,
+                self.owner_avatar_url,
+            ),
+            metadata: self.metadata,
+            settings,
+            registry_key: self.registry_key,
+            has_active_subscription: self.has_active_subscription,
+            trial_expiry: self.trial_expiry.map(from_db),
+            member_count: u64::try_from(self.member_count).unwrap_or_default(),
+            created: from_db(self.created_at),
+            updated: from_db(self.updated_at),
+        };
+        Ok((org, role))
+    }
+}
+
+/// Whose role to join into the rows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RoleOf {
+    /// No membership: `role` is NULL.
+    Nobody,
+    /// `LEFT JOIN` this user's membership (the org is returned either way).
+    Optional(Uuid),
+    /// `INNER JOIN` this user's membership (only their orgs).
+    Required(Uuid),
+}
+
+/// `SELECT organizations.*, owner fields, role FROM organizations JOIN users …`; one
+/// round trip however the role is joined.
+pub(crate) fn select(role_of: RoleOf) -> Select<organizations::Entity> {
+    let q = organizations::Entity::find()
+        .join(JoinType::InnerJoin, organizations::Relation::Owner.def())
+        .column_as(users::Column::Username, "owner_username")
+        .column_as(users::Column::Name, "owner_name")
+        .column_as(users::Column::Email, "owner_email")
+        .column_as(users::Column::AvatarUrl, "owner_avatar_url");
+    let membership = |user_id: Uuid| {
+        organizations::Relation::Members
+            .def()
+            .on_condition(move |_org, member| {
+                Expr::col((member, members::Column::UserId))
+                    .eq(user_id)
+                    .into_condition()
+            })
+    };
+    match role_of {
+        RoleOf::Nobody => q.expr_as(Expr::value(Option::<String>::None), "role"),
+        RoleOf::Optional(user) => q
+            .join(JoinType::LeftJoin, membership(user))
+            .column_as(members::Column::Role, "role"),
+        RoleOf::Required(user) => q
+            .join(JoinType::InnerJoin, membership(user))
+            .column_as(members::Column::Role, "role"),
+    }
+}
+
+/// Locks an organization's row until the transaction ends (`SELECT … FOR UPDATE` on
+/// PostgreSQL; SQLite write transactions already hold the database's single write lock).
+/// Every change to an org's owners goes through this lock, so such changes serialize.
+pub(crate) async fn lock<C: ConnectionTrait>(
+    txn: &C,
+    org_id: Uuid,
+) -> Result<Option<organizations::Model>> {
+    organizations::Entity::find()
+        .filter(organizations::Column::Id.eq(org_id))
+        .lock_exclusive()
+        .one(txn)
+        .await
+        .map_err(db_err)
+}

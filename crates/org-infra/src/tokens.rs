@@ -1,0 +1,201 @@
+//! [`TokenRepository`] on sea-orm: sessions and personal API keys, stored by the SHA-256
+//! of their token only.
+use async_trait::async_trait;
+use org_domain::Result;
+use org_domain::audit::AuditEvent;
+use org_domain::auth::{ApiKey, Session, TokenHash};
+use org_domain::permissions::PermissionSet;
+use org_domain::ports::TokenRepository;
+use org_domain::users::User;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::{begin_write, corrupt, db_err, from_db, to_db};
+use crate::entities::{api_keys, sessions, users};
+
+/// [`TokenRepository`] on sea-orm.
+#[derive(Clone, Debug)]
+pub struct SeaTokens {
+    db: DatabaseConnection,
+}
+
+impl SeaTokens {
+    /// The sessions and keys of `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn hash(s: &str) -> Result<TokenHash> {
+    TokenHash::from_hex(s).ok_or_else(|| corrupt("token hash", s.len()))
+}
+
+fn session(m: sessions::Model) -> Result<Session> {
+    Ok(Session {
+        id: m.id,
+        user_id: m.user_id,
+        token_hash: hash(&m.token_hash)?,
+        active_organization_id: m.active_organization_id,
+        created: from_db(m.created_at),
+        expires_at: from_db(m.expires_at),
+    })
+}
+
+fn api_key(m: api_keys::Model) -> Result<ApiKey> {
+    let names: Vec<String> = serde_json::from_str(&m.scopes).map_err(|e| corrupt("scopes", e))?;
+    Ok(ApiKey {
+        id: m.id,
+        user_id: m.user_id,
+        name: m.name,
+        prefix: m.prefix,
+        token_hash: hash(&m.token_hash)?,
+        scopes: PermissionSet::parse_list("scopes", &names).map_err(|e| corrupt("scopes", e))?,
+        organization_id: m.organization_id,
+        expires_at: m.expires_at.map(from_db),
+        last_used_at: m.last_used_at.map(from_db),
+        created: from_db(m.created_at),
+    })
+}
+
+/// A token row joined with its user; the inner join guarantees the user.
+fn with_user<M, T>(
+    row: Option<(M, Option<users::Model>)>,
+    convert: impl FnOnce(M) -> Result<T>,
+) -> Result<Option<(T, User)>> {
+    match row {
+        Some((token, Some(user))) => Ok(Some((convert(token)?, crate::users::to_domain(user)?))),
+        _ => Ok(None),
+    }
+}
+
+#[async_trait]
+impl TokenRepository for SeaTokens {
+    async fn insert_session(&self, s: &Session) -> Result<()> {
+        let row = sessions::ActiveModel {
+            id: Set(s.id),
+            user_id: Set(s.user_id),
+            token_hash: Set(s.token_hash.to_hex()),
+            active_organization_id: Set(s.active_organization_id),
+            created_at: Set(to_db(s.created)),
+            expires_at: Set(to_db(s.expires_at)),
+        };
+        sessions::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn find_session(&self, h: &TokenHash) -> Result<Option<(Session, User)>> {
+        let row = sessions::Entity::find()
+            .inner_join(users::Entity)
+            .select_also(users::Entity)
+            .filter(sessions::Column::TokenHash.eq(h.to_hex()))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        with_user(row, session)
+    }
+
+    async fn delete_session(&self, id: Uuid) -> Result<()> {
+        sessions::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_active_organization(&self, session_id: Uuid, org_id: Option<Uuid>) -> Result<()> {
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::ActiveOrganizationId,
+                sea_orm::sea_query::Expr::value(org_id),
+            )
+            .filter(sessions::Column::Id.eq(session_id))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_api_key(&self, k: &ApiKey, event: &AuditEvent) -> Result<()> {
+        let scopes = serde_json::to_string(&k.scopes.names()).map_err(|e| corrupt("scopes", e))?;
+        let row = api_keys::ActiveModel {
+            id: Set(k.id),
+            user_id: Set(k.user_id),
+            name: Set(k.name.clone()),
+            prefix: Set(k.prefix.clone()),
+            token_hash: Set(k.token_hash.to_hex()),
+            scopes: Set(scopes),
+            organization_id: Set(k.organization_id),
+            expires_at: Set(k.expires_at.map(to_db)),
+            last_used_at: Set(k.last_used_at.map(to_db)),
+            created_at: Set(to_db(k.created)),
+        };
+        let txn = begin_write(&self.db).await?;
+        api_keys::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn find_api_key(&self, h: &TokenHash) -> Result<Option<(ApiKey, User)>> {
+        let row = api_keys::Entity::find()
+            .inner_join(users::Entity)
+            .select_also(users::Entity)
+            .filter(api_keys::Column::TokenHash.eq(h.to_hex()))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        with_user(row, api_key)
+    }
+
+    async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {
+        api_keys::Entity::find()
+            .filter(api_keys::Column::UserId.eq(user_id))
+            .order_by_desc(api_keys::Column::CreatedAt)
+            .order_by_desc(api_keys::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(api_key)
+            .collect()
+    }
+
+    async fn delete_api_key(&self, user_id: Uuid, id: Uuid, event: &AuditEvent) -> Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        let res = api_keys::Entity::delete_many()
+            .filter(api_keys::Column::Id.eq(id))
+            .filter(api_keys::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            // Nothing changed, so nothing to record: the transaction rolls back on drop.
+            return Ok(false);
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<()> {
+        api_keys::Entity::update_many()
+            .col_expr(
+                api_keys::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(Some(to_db(at))),
+            )
+            .filter(api_keys::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

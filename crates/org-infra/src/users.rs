@@ -1,0 +1,208 @@
+//! [`UserRepository`] on sea-orm.
+use async_trait::async_trait;
+use org_domain::audit::AuditEvent;
+use org_domain::pagination::{Page, PageRequest};
+use org_domain::ports::UserRepository;
+use org_domain::users::{PublicUser, User};
+use org_domain::values::Email;
+use org_domain::{DomainError, Result};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::{Unique, begin_write, corrupt, db_err, from_db, on_unique, to_db};
+use crate::entities::users::{self, Column as U};
+
+const EMAIL_TAKEN: &[Unique] = &[Unique {
+    needle: "email",
+    code: "email_taken",
+    detail: "a user with this email already exists",
+}];
+
+/// [`UserRepository`] on sea-orm.
+#[derive(Clone, Debug)]
+pub struct SeaUsers {
+    db: DatabaseConnection,
+}
+
+impl SeaUsers {
+    /// The users of `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The domain user of a row.
+pub(crate) fn to_domain(m: users::Model) -> Result<User> {
+    Ok(User {
+        id: m.id,
+        email: Email::parse(&m.email).map_err(|e| corrupt("email", e))?,
+        username: m.username,
+        name: m.name,
+        avatar_url: m.avatar_url,
+        company: m.company,
+        job_title: m.job_title,
+        metadata: m.metadata,
+        is_active: m.is_active,
+        is_superuser: m.is_superuser,
+        is_service_account: m.is_service_account,
+        is_onboarded: m.is_onboarded,
+        two_factor_enabled: m.two_factor_enabled,
+        created: from_db(m.created_at),
+        updated: from_db(m.updated_at),
+    })
+}
+
+/// `404 user_not_found`: a write referenced a user that does not exist.
+pub(crate) fn user_not_found() -> DomainError {
+    DomainError::NotFound {
+        code: "user_not_found",
+        detail: "user not found".to_owned(),
+    }
+}
+
+/// The public projection of a joined user row.
+pub(crate) fn public(
+    id: Uuid,
+    username: String,
+    name: Option<String>,
+    email: String,
+    avatar_url: Option<String>,
+) -> PublicUser {
+    PublicUser {
+        id,
+        username,
+        name,
+        email,
+        avatar_url,
+    }
+}
+
+/// `LOWER(col) LIKE '%needle%'`, with the user's `%`, `_` and `\` taken literally.
+pub(crate) fn contains_ci(col: impl IntoSimpleExpr, needle: &str) -> SimpleExpr {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(col.into_simple_expr())).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+fn active_model(user: &User, password_hash: Option<String>) -> users::ActiveModel {
+    users::ActiveModel {
+        id: Set(user.id),
+        email: Set(user.email.as_str().to_owned()),
+        username: Set(user.username.clone()),
+        name: Set(user.name.clone()),
+        avatar_url: Set(user.avatar_url.clone()),
+        company: Set(user.company.clone()),
+        job_title: Set(user.job_title.clone()),
+        metadata: Set(user.metadata.clone()),
+        password_hash: password_hash.map_or(NotSet, |h| Set(Some(h))),
+        is_active: Set(user.is_active),
+        is_superuser: Set(user.is_superuser),
+        is_service_account: Set(user.is_service_account),
+        is_onboarded: Set(user.is_onboarded),
+        two_factor_enabled: Set(user.two_factor_enabled),
+        created_at: Set(to_db(user.created)),
+        updated_at: Set(to_db(user.updated)),
+    }
+}
+
+#[async_trait]
+impl UserRepository for SeaUsers {
+    async fn insert(
+        &self,
+        user: &User,
+        password_hash: Option<String>,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        let mut row = active_model(user, None);
+        row.password_hash = Set(password_hash);
+        users::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| on_unique(e, EMAIL_TAKEN))?;
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn find_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        let row = users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        row.map(to_domain).transpose()
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>> {
+        Ok(self.find_for_login(email).await?.map(|(u, _)| u))
+    }
+
+    async fn find_for_login(&self, email: &Email) -> Result<Option<(User, Option<String>)>> {
+        let row = users::Entity::find()
+            .filter(U::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        row.map(|mut m| {
+            let hash = m.password_hash.take();
+            to_domain(m).map(|u| (u, hash))
+        })
+        .transpose()
+    }
+
+    async fn update(
+        &self,
+        user: &User,
+        password_hash: Option<String>,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        let mut row = active_model(user, password_hash);
+        row.id = NotSet;
+        row.created_at = NotSet;
+        let res = users::Entity::update_many()
+            .set(row)
+            .filter(U::Id.eq(user.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| on_unique(e, EMAIL_TAKEN))?;
+        if res.rows_affected == 0 {
+            return Err(DomainError::not_found("user"));
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<User>> {
+        let mut q = users::Entity::find();
+        if let Some(s) = search.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(
+                Condition::any()
+                    .add(contains_ci(U::Email, s))
+                    .add(contains_ci(U::Username, s))
+                    .add(contains_ci(U::Name, s)),
+            );
+        }
+        let total = q.clone().count(&self.db).await.map_err(db_err)?;
+        let rows = q
+            .order_by_asc(U::Email)
+            .limit(page.limit())
+            .offset(page.offset())
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let items = rows.into_iter().map(to_domain).collect::<Result<_>>()?;
+        Ok(Page::new(items, total, page))
+    }
+}

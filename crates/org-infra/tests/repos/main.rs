@@ -1,0 +1,19 @@
+//! Integration tests of the sea-orm adapters, on SQLite and (with
+//! `ORGD_TEST_DATABASE_URL`) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod audit;
+mod members;
+mod organizations;
+mod races;
+mod tokens;
+mod users;
+
+use org_domain::DomainError;
+
+/// The error's machine code, or a panic when the call succeeded.
+pub fn code<T: std::fmt::Debug>(r: Result<T, DomainError>) -> &'static str {
+    r.unwrap_err().code()
+}

@@ -1,0 +1,207 @@
+use org_domain::members::MemberFilter;
+use org_domain::organizations::OrgRef;
+use org_domain::pagination::PageRequest;
+use org_domain::roles::{RoleKey, SystemRole};
+use uuid::Uuid;
+
+use crate::both;
+use crate::code;
+use crate::support::TestDb;
+
+both!(
+    add_change_remove,
+    last_owner,
+    owner_of_record_hand_off,
+    list_filters
+);
+
+const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
+const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
+const MEMBER: RoleKey = RoleKey::System(SystemRole::Member);
+
+async fn member_count(t: &TestDb, org: Uuid, user: Uuid) -> u64 {
+    let access = t
+        .ports
+        .organizations
+        .access(&OrgRef::Id(org), user)
+        .await
+        .unwrap();
+    access.unwrap().org.member_count
+}
+
+async fn add_change_remove(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let rows = t.audit_rows().await;
+
+    let at = t.at();
+    let ev = t.event(Some(o.id), "member.added", b.id);
+    let added = m.add(o.id, b.id, MEMBER, at, &ev).await.unwrap();
+    assert_eq!(
+        (added.user.clone(), added.role, added.created),
+        (b.public(), MEMBER, at)
+    );
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(added));
+    assert_eq!(member_count(t, o.id, a.id).await, 2);
+    assert_eq!(t.audit_rows().await, rows + 1);
+
+    assert_eq!(
+        code(m.add(o.id, b.id, ADMIN, t.at(), &ev).await),
+        "already_member"
+    );
+    assert_eq!(
+        code(m.add(Uuid::now_v7(), b.id, ADMIN, t.at(), &ev).await),
+        "not_found"
+    );
+    assert_eq!(member_count(t, o.id, a.id).await, 2);
+    assert_eq!(t.audit_rows().await, rows + 1);
+
+    // A custom role key round-trips.
+    let custom = RoleKey::Custom(Uuid::now_v7());
+    let at = t.at();
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    let changed = m.change_role(o.id, b.id, custom, at, &ev).await.unwrap();
+    assert_eq!((changed.role, changed.updated), (custom, at));
+    assert_eq!(m.get(o.id, b.id).await.unwrap().unwrap().role, custom);
+    let nobody = Uuid::now_v7();
+    assert_eq!(
+        code(m.change_role(o.id, nobody, ADMIN, t.at(), &ev).await),
+        "not_found"
+    );
+    assert_eq!(t.audit_rows().await, rows + 2);
+
+    let ev = t.event(Some(o.id), "member.removed", b.id);
+    m.remove(o.id, b.id, &ev).await.unwrap();
+    assert!(m.get(o.id, b.id).await.unwrap().is_none());
+    assert_eq!(member_count(t, o.id, a.id).await, 1);
+    assert_eq!(code(m.remove(o.id, b.id, &ev).await), "not_found");
+    assert_eq!(t.audit_rows().await, rows + 3);
+}
+
+async fn last_owner(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let rows = t.audit_rows().await;
+    let ev = t.event(Some(o.id), "member.role_changed", a.id);
+    assert_eq!(
+        code(m.change_role(o.id, a.id, ADMIN, t.at(), &ev).await),
+        "last_owner"
+    );
+    assert_eq!(code(m.remove(o.id, a.id, &ev).await), "last_owner");
+    // Staying owner is not a demotion.
+    m.change_role(o.id, a.id, OWNER, t.at(), &ev).await.unwrap();
+    assert_eq!(t.audit_rows().await, rows + 1);
+
+    let ev = t.event(Some(o.id), "member.added", b.id);
+    m.add(o.id, b.id, OWNER, t.at(), &ev).await.unwrap();
+    let ev = t.event(Some(o.id), "member.removed", a.id);
+    m.remove(o.id, a.id, &ev).await.unwrap();
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    assert_eq!(
+        code(m.change_role(o.id, b.id, MEMBER, t.at(), &ev).await),
+        "last_owner"
+    );
+    assert_eq!(m.get(o.id, b.id).await.unwrap().unwrap().role, OWNER);
+    assert_eq!(member_count(t, o.id, b.id).await, 1);
+}
+
+async fn owner_of_record_hand_off(t: &TestDb) {
+    let (m, orgs) = (&t.ports.members, &t.ports.organizations);
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let c = t.user("c@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let ev = || t.event(Some(o.id), "member.changed", o.id);
+    m.add(o.id, b.id, MEMBER, t.at(), &ev()).await.unwrap();
+    m.add(o.id, c.id, OWNER, t.at(), &ev()).await.unwrap();
+    // b joined before c but became owner after: seniority is by membership.
+    m.change_role(o.id, b.id, OWNER, t.at(), &ev())
+        .await
+        .unwrap();
+    let owner_of_record = |user: Uuid| async move {
+        let got = orgs.access(&OrgRef::Id(o.id), user).await.unwrap().unwrap();
+        got.org.owner.id
+    };
+
+    // A non-owner-of-record owner stepping down changes nothing.
+    m.change_role(o.id, c.id, ADMIN, t.at(), &ev())
+        .await
+        .unwrap();
+    assert_eq!(owner_of_record(a.id).await, a.id);
+    m.change_role(o.id, c.id, OWNER, t.at(), &ev())
+        .await
+        .unwrap();
+
+    m.change_role(o.id, a.id, ADMIN, t.at(), &ev())
+        .await
+        .unwrap();
+    assert_eq!(owner_of_record(a.id).await, b.id);
+    m.remove(o.id, b.id, &ev()).await.unwrap();
+    assert_eq!(owner_of_record(a.id).await, c.id);
+    assert_eq!(member_count(t, o.id, a.id).await, 2);
+}
+
+async fn list_filters(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("zed@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let mut users = vec![a.clone()];
+    for (email, role) in [
+        ("bob@x.io", ADMIN),
+        ("carol@y.io", MEMBER),
+        ("dan_1@y.io", MEMBER),
+    ] {
+        let u = t.user(email).await;
+        let ev = t.event(Some(o.id), "member.added", u.id);
+        m.add(o.id, u.id, role, t.at(), &ev).await.unwrap();
+        users.push(u);
+    }
+    let ids = |p: org_domain::pagination::Page<org_domain::members::Member>| {
+        p.items.into_iter().map(|m| m.user.id).collect::<Vec<_>>()
+    };
+    let all = m
+        .list(o.id, &MemberFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total, 4);
+    // Oldest first.
+    assert_eq!(ids(all), users.iter().map(|u| u.id).collect::<Vec<_>>());
+    let page = m
+        .list(o.id, &MemberFilter::default(), PageRequest::new(2, 1))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 4);
+    assert_eq!(ids(page), vec![users[1].id, users[2].id]);
+
+    let by = |search: Option<&str>, role: Option<RoleKey>| MemberFilter {
+        search: search.map(str::to_owned),
+        role,
+    };
+    let q = |f: MemberFilter| async move {
+        ids(m.list(o.id, &f, PageRequest::default()).await.unwrap())
+    };
+    assert_eq!(
+        q(by(Some("@Y.IO"), None)).await,
+        vec![users[2].id, users[3].id]
+    );
+    assert_eq!(q(by(Some("user CAROL"), None)).await, vec![users[2].id]);
+    assert_eq!(q(by(Some("n_1"), None)).await, vec![users[3].id]);
+    assert!(q(by(Some("o_"), None)).await.is_empty());
+    assert_eq!(
+        q(by(None, Some(MEMBER))).await,
+        vec![users[2].id, users[3].id]
+    );
+    assert_eq!(q(by(Some("y.io"), Some(ADMIN))).await, Vec::<Uuid>::new());
+    assert_eq!(q(by(None, Some(OWNER))).await, vec![a.id]);
+    // Another org's members are not listed.
+    let other = t.org(&users[1], "Other", "other").await;
+    let listed = m
+        .list(other.id, &MemberFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(listed), vec![users[1].id]);
+}

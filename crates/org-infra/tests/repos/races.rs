@@ -1,0 +1,137 @@
+//! Concurrent requests against the multi-row invariants: on PostgreSQL (when configured)
+//! and on a SQLite file with a real connection pool.
+use org_domain::DomainError;
+use org_domain::organizations::OrgRef;
+use org_domain::roles::{RoleKey, SystemRole};
+
+use crate::support::TestDb;
+
+const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
+const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
+
+macro_rules! races {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::support::TestDb::postgres().await else {
+                    eprintln!("ORGD_TEST_DATABASE_URL not set: skipped");
+                    return;
+                };
+                super::$name(&t).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_file() {
+                super::$name(&$crate::support::TestDb::sqlite_file().await).await;
+            }
+        }
+    )*};
+}
+
+races!(
+    demoting_both_owners,
+    removing_and_demoting_owners,
+    creating_past_the_limit
+);
+
+/// Two owners demote each other at once: exactly one wins, one owner remains.
+async fn demoting_both_owners(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..5 {
+        let a = t.user(&format!("a{round}@x.io")).await;
+        let b = t.user(&format!("b{round}@x.io")).await;
+        let o = t.org(&a, "Race", &format!("race-{round}")).await;
+        let ev = t.event(Some(o.id), "member.added", b.id);
+        m.add(o.id, b.id, OWNER, t.at(), &ev).await.unwrap();
+        let (ea, eb) = (
+            t.event(Some(o.id), "x", a.id),
+            t.event(Some(o.id), "x", b.id),
+        );
+        let (ra, rb) = tokio::join!(
+            m.change_role(o.id, a.id, ADMIN, t.at(), &ea),
+            m.change_role(o.id, b.id, ADMIN, t.at(), &eb),
+        );
+        assert_one_won(ra.map(drop), rb.map(drop));
+        assert_one_owner(t, o.id, a.id).await;
+    }
+}
+
+/// One owner leaves while the other is demoted.
+async fn removing_and_demoting_owners(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..5 {
+        let a = t.user(&format!("a{round}@x.io")).await;
+        let b = t.user(&format!("b{round}@x.io")).await;
+        let o = t.org(&a, "Race", &format!("race-{round}")).await;
+        let ev = t.event(Some(o.id), "member.added", b.id);
+        m.add(o.id, b.id, OWNER, t.at(), &ev).await.unwrap();
+        let (ea, eb) = (
+            t.event(Some(o.id), "x", a.id),
+            t.event(Some(o.id), "x", b.id),
+        );
+        let (ra, rb) = tokio::join!(
+            m.remove(o.id, a.id, &ea),
+            m.change_role(o.id, b.id, ADMIN, t.at(), &eb),
+        );
+        assert_one_won(ra, rb.map(drop));
+        assert_one_owner(t, o.id, b.id).await;
+    }
+}
+
+/// Two creations for an owner limited to one organization: one is refused.
+async fn creating_past_the_limit(t: &TestDb) {
+    let orgs = &t.ports.organizations;
+    for round in 0..5 {
+        let u = t.user(&format!("u{round}@x.io")).await;
+        let (o1, o2) = (
+            t.new_org(&u, "One", &format!("one-{round}")),
+            t.new_org(&u, "Two", &format!("two-{round}")),
+        );
+        let (e1, e2) = (
+            t.event(Some(o1.id), "x", o1.id),
+            t.event(Some(o2.id), "x", o2.id),
+        );
+        let (r1, r2) = tokio::join!(
+            orgs.insert(&o1, Some(1), &e1),
+            orgs.insert(&o2, Some(1), &e2)
+        );
+        let codes = [&r1, &r2].map(|r| r.as_ref().err().map(DomainError::code));
+        assert!(
+            codes == [None, Some("organization_limit_exceeded")]
+                || codes == [Some("organization_limit_exceeded"), None],
+            "{codes:?}"
+        );
+    }
+}
+
+fn assert_one_won(a: Result<(), DomainError>, b: Result<(), DomainError>) {
+    let codes = [&a, &b].map(|r| r.as_ref().err().map(DomainError::code));
+    assert!(
+        codes == [None, Some("last_owner")] || codes == [Some("last_owner"), None],
+        "{codes:?}"
+    );
+}
+
+async fn assert_one_owner(t: &TestDb, org: uuid::Uuid, member: uuid::Uuid) {
+    let filter = org_domain::members::MemberFilter {
+        search: None,
+        role: Some(OWNER),
+    };
+    let owners = t
+        .ports
+        .members
+        .list(org, &filter, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(owners.total, 1);
+    // The owner of record is that remaining owner.
+    let access = t
+        .ports
+        .organizations
+        .access(&OrgRef::Id(org), member)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(access.org.owner.id, owners.items[0].user.id);
+}

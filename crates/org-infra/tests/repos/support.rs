@@ -1,0 +1,250 @@
+//! A fresh, migrated database per test: SQLite in memory always; PostgreSQL (a new
+//! database, dropped afterwards) when `ORGD_TEST_DATABASE_URL` is set; a SQLite file with a
+//! real pool for the race tests.
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use org_domain::audit::AuditEvent;
+use org_domain::organizations::{OrgSettings, Organization};
+use org_domain::services::Ports;
+use org_domain::users::User;
+use org_domain::values::Email;
+use org_infra::Database;
+use org_infra::entities::audit_events;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const PG_ENV: &str = "ORGD_TEST_DATABASE_URL";
+
+enum Cleanup {
+    None,
+    Postgres { admin_url: String, name: String },
+    File(std::path::PathBuf),
+}
+
+/// A test database with every port wired to it, and a deterministic clock.
+pub struct TestDb {
+    pub db: Database,
+    pub ports: Ports,
+    ticks: AtomicI64,
+    cleanup: Cleanup,
+}
+
+impl TestDb {
+    async fn new(url: &str, pool: u32, cleanup: Cleanup) -> Self {
+        let db = Database::connect(url, pool, Duration::from_secs(10))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        Self {
+            ports: db.ports(),
+            db,
+            ticks: AtomicI64::new(0),
+            cleanup,
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        Self::new("sqlite::memory:", 1, Cleanup::None).await
+    }
+
+    /// A SQLite file with a pool of several connections (WAL, busy timeout).
+    pub async fn sqlite_file() -> Self {
+        let path = std::env::temp_dir().join(format!("orgd-test-{}.db", Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}", path.display());
+        Self::new(&url, 4, Cleanup::File(path)).await
+    }
+
+    /// `None` (the test is skipped) unless `ORGD_TEST_DATABASE_URL` is set.
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var(PG_ENV).ok()?;
+        let name = format!("orgd_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url, 1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        admin
+            .connection()
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        let url = with_database(&admin_url, &name);
+        Some(Self::new(&url, 5, Cleanup::Postgres { admin_url, name }).await)
+    }
+
+    /// A timestamp later than every earlier one of this test (steps of 250 ms, so
+    /// fractional seconds are exercised).
+    pub fn at(&self) -> OffsetDateTime {
+        let n = self.ticks.fetch_add(1, Ordering::SeqCst);
+        time::macros::datetime!(2024-03-01 09:00 UTC) + time::Duration::milliseconds(250 * n)
+    }
+
+    pub fn event(&self, org: Option<Uuid>, action: &str, target: impl ToString) -> AuditEvent {
+        AuditEvent {
+            id: Uuid::now_v7(),
+            organization_id: org,
+            actor_id: None,
+            action: action.to_owned(),
+            target_type: action.split('.').next().unwrap_or_default().to_owned(),
+            target_id: target.to_string(),
+            before: None,
+            after: Some(json!({"test": true})),
+            request_id: Some("req-1".to_owned()),
+            created: self.at(),
+        }
+    }
+
+    /// Rows in `audit_events`, all orgs.
+    pub async fn audit_rows(&self) -> u64 {
+        audit_events::Entity::find()
+            .count(self.db.connection())
+            .await
+            .unwrap()
+    }
+
+    pub fn new_user(&self, email: &str) -> User {
+        let email = Email::parse(email).unwrap();
+        let at = self.at();
+        User {
+            id: Uuid::now_v7(),
+            username: email.local_part().to_owned(),
+            name: Some(format!("User {}", email.local_part())),
+            email,
+            avatar_url: None,
+            company: Some("Acme".to_owned()),
+            job_title: None,
+            metadata: json!({"k": [1, 2]}),
+            is_active: true,
+            is_superuser: false,
+            is_service_account: false,
+            is_onboarded: false,
+            two_factor_enabled: false,
+            created: at,
+            updated: at,
+        }
+    }
+
+    /// Inserts a user.
+    pub async fn user(&self, email: &str) -> User {
+        let u = self.new_user(email);
+        let ev = self.event(None, "user.created", u.id);
+        self.ports
+            .users
+            .insert(&u, Some("$argon2id$fake".to_owned()), &ev)
+            .await
+            .unwrap();
+        u
+    }
+
+    pub fn new_org(&self, owner: &User, name: &str, slug: &str) -> Organization {
+        let at = self.at();
+        Organization {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            slug: slug.to_owned(),
+            description: Some("desc".to_owned()),
+            logo_url: None,
+            timezone: "Europe/Paris".to_owned(),
+            owner: owner.public(),
+            metadata: json!({"tier": "gold"}),
+            settings: OrgSettings::default(),
+            registry_key: "orgd_r_secret".to_owned(),
+            has_active_subscription: false,
+            trial_expiry: None,
+            member_count: 1,
+            created: at,
+            updated: at,
+        }
+    }
+
+    /// Inserts an organization owned by `owner`.
+    pub async fn org(&self, owner: &User, name: &str, slug: &str) -> Organization {
+        let o = self.new_org(owner, name, slug);
+        let ev = self.event(Some(o.id), "organization.created", o.id);
+        self.ports
+            .organizations
+            .insert(&o, None, &ev)
+            .await
+            .unwrap();
+        o
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.cleanup, Cleanup::None) {
+            Cleanup::None => {}
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                // Async work cannot run in `drop`: use a private runtime on another thread.
+                // `WITH (FORCE)` ends the test pool's connections, which are still open.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        let admin = Database::connect(&admin_url, 1, Duration::from_secs(10))
+                            .await
+                            .unwrap();
+                        admin
+                            .connection()
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await
+                            .unwrap();
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// `url` pointing at database `name` instead of its own.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Runs a test body on SQLite in memory, and on PostgreSQL when configured:
+/// `both!(name)` makes `name::sqlite` and `name::postgres` from `async fn name(&TestDb)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::support::TestDb::sqlite().await;
+                super::$name(&t).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::support::TestDb::postgres().await else {
+                    eprintln!("ORGD_TEST_DATABASE_URL not set: skipped");
+                    return;
+                };
+                super::$name(&t).await;
+            }
+        }
+    )*};
+}

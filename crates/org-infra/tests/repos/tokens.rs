@@ -1,0 +1,118 @@
+use org_domain::auth::{ApiKey, Session, TokenHash};
+use org_domain::permissions::PermissionSet;
+
+use crate::both;
+use crate::support::TestDb;
+
+both!(sessions, api_keys);
+
+async fn sessions(t: &TestDb) {
+    let tokens = &t.ports.tokens;
+    let u = t.user("s@x.io").await;
+    let org = t.org(&u, "S", "s").await;
+    let s = Session {
+        id: uuid::Uuid::now_v7(),
+        user_id: u.id,
+        token_hash: TokenHash::of("orgd_s_secret"),
+        active_organization_id: None,
+        created: t.at(),
+        expires_at: t.at() + time::Duration::days(7),
+    };
+    tokens.insert_session(&s).await.unwrap();
+    let (found, user) = tokens
+        .find_session(&TokenHash::of("orgd_s_secret"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found, user), (s.clone(), u.clone()));
+    assert!(
+        tokens
+            .find_session(&TokenHash::of("orgd_s_other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    tokens
+        .set_active_organization(s.id, Some(org.id))
+        .await
+        .unwrap();
+    let (found, _) = tokens.find_session(&s.token_hash).await.unwrap().unwrap();
+    assert_eq!(found.active_organization_id, Some(org.id));
+    tokens.set_active_organization(s.id, None).await.unwrap();
+    let (found, _) = tokens.find_session(&s.token_hash).await.unwrap().unwrap();
+    assert_eq!(found.active_organization_id, None);
+
+    tokens.delete_session(s.id).await.unwrap();
+    assert!(tokens.find_session(&s.token_hash).await.unwrap().is_none());
+}
+
+async fn api_keys(t: &TestDb) {
+    let tokens = &t.ports.tokens;
+    let u = t.user("k@x.io").await;
+    let other = t.user("o@x.io").await;
+    let org = t.org(&u, "K", "k").await;
+    let scopes = PermissionSet::parse_list("scopes", &["organization:read", "users.read"]).unwrap();
+    let key = |name: &str, secret: &str| ApiKey {
+        id: uuid::Uuid::now_v7(),
+        user_id: u.id,
+        name: name.to_owned(),
+        prefix: secret[..10].to_owned(),
+        token_hash: TokenHash::of(secret),
+        scopes,
+        organization_id: Some(org.id),
+        expires_at: Some(t.at() + time::Duration::days(30)),
+        last_used_at: None,
+        created: t.at(),
+    };
+    let k1 = key("first", "orgd_k_1111111111");
+    let k2 = ApiKey {
+        scopes: PermissionSet::ALL,
+        organization_id: None,
+        expires_at: None,
+        ..key("second", "orgd_k_2222222222")
+    };
+    let before = t.audit_rows().await;
+    for k in [&k1, &k2] {
+        let ev = t.event(None, "api_key.created", k.id);
+        tokens.insert_api_key(k, &ev).await.unwrap();
+    }
+    assert_eq!(t.audit_rows().await, before + 2);
+
+    let (found, user) = tokens.find_api_key(&k1.token_hash).await.unwrap().unwrap();
+    assert_eq!((&found, &user), (&k1, &u));
+    assert_eq!(
+        found.scopes.names(),
+        vec!["organization:read", "users:read"]
+    );
+    let (found, _) = tokens.find_api_key(&k2.token_hash).await.unwrap().unwrap();
+    assert_eq!(found, k2);
+    assert!(
+        tokens
+            .find_api_key(&TokenHash::of("orgd_k_nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let used = t.at();
+    tokens.touch_api_key(k1.id, used).await.unwrap();
+    let (found, _) = tokens.find_api_key(&k1.token_hash).await.unwrap().unwrap();
+    assert_eq!(found.last_used_at, Some(used));
+
+    let listed = tokens.list_api_keys(u.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![k2.id, k1.id]
+    );
+    assert!(tokens.list_api_keys(other.id).await.unwrap().is_empty());
+
+    // Someone else's key: nothing deleted, nothing recorded.
+    let ev = t.event(None, "api_key.deleted", k1.id);
+    assert!(!tokens.delete_api_key(other.id, k1.id, &ev).await.unwrap());
+    assert_eq!(t.audit_rows().await, before + 2);
+    let ev = t.event(None, "api_key.deleted", k1.id);
+    assert!(tokens.delete_api_key(u.id, k1.id, &ev).await.unwrap());
+    assert_eq!(t.audit_rows().await, before + 3);
+    assert!(tokens.find_api_key(&k1.token_hash).await.unwrap().is_none());
+}
