@@ -11,10 +11,11 @@ async fn demoting_two_owners_at_once_leaves_one_owner() {
         let t = app.team(&format!("Race {round}")).await;
         let base = format!("/api/organizations/{}/members", t.org_id);
         app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
+        let (first, second) = (format!("{base}/{}", t.owner_id), format!("{base}/{}", t.admin_id));
+        // A superuser demotes both, so neither request's authorization depends on the other.
         let (a, b) = tokio::join!(
-            // A superuser demotes both, so neither request's authorization depends on the other.
-            app.patch(&format!("{base}/{}", t.owner_id), &app.admin, json!({"role": "member"})),
-            app.patch(&format!("{base}/{}", t.admin_id), &app.admin, json!({"role": "member"})),
+            app.patch(&first, &app.admin, json!({"role": "member"})),
+            app.patch(&second, &app.admin, json!({"role": "member"})),
         );
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort_unstable();
@@ -33,10 +34,8 @@ async fn two_owners_leaving_at_once_leave_one_owner() {
         let t = app.team(&format!("Leave {round}")).await;
         let base = format!("/api/organizations/{}/members", t.org_id);
         app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
-        let (a, b) = tokio::join!(
-            app.delete(&format!("{base}/{}", t.owner_id), &t.owner),
-            app.delete(&format!("{base}/{}", t.admin_id), &t.admin),
-        );
+        let (first, second) = (format!("{base}/{}", t.owner_id), format!("{base}/{}", t.admin_id));
+        let (a, b) = tokio::join!(app.delete(&first, &t.owner), app.delete(&second, &t.admin));
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [204, 409], "round {round}: {a:?} {b:?}");
