@@ -14,14 +14,19 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// Liveness: the process answers.
+/// Liveness.
+///
+/// Answers 200 while the process runs. No authentication.
 #[utoipa::path(tag = "health", responses((status = 200, description = "The process is up.", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database is reachable.
+/// Readiness.
+///
+/// Answers 200 when the database is reachable, else `503 service_unavailable`. No
+/// authentication.
 #[utoipa::path(
     tag = "health",
     responses(

@@ -49,11 +49,9 @@ pub async fn request_id(
     let id = RequestId::from_header(req.headers().get(&REQUEST_ID));
     let value = HeaderValue::from_str(id.as_str()).ok();
     req.extensions_mut().insert(id);
-    let http_req = req.request().clone();
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_left_body(),
-        Err(e) => ServiceResponse::from_err(e, http_req).map_into_right_body(),
-    };
+    // Handler and extractor errors arrive here as responses; only a failing middleware
+    // would make this an `Err`, and actix answers those itself.
+    let mut res = next.call(req).await?;
     if let Some(v) = value {
         res.headers_mut().insert(REQUEST_ID, v);
     }
@@ -72,11 +70,7 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let is_docs = req.path() == "/docs" || req.path().starts_with("/docs/");
     let is_api = req.path().starts_with("/api/");
-    let http_req = req.request().clone();
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_left_body(),
-        Err(e) => ServiceResponse::from_err(e, http_req).map_into_right_body(),
-    };
+    let mut res = next.call(req).await?;
     let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -101,10 +101,9 @@ macro_rules! member_routes {
             use crate::extract::{Json, MemberParam, OrgParam};
             use crate::pagination::{PageBody, PageParams};
 
-            #[doc = concat!("List members ", $what, ".")]
-            #[doc = ""]
-            #[doc = "Requires `users:read`. Oldest first; filter with `search` and `role`."]
             #[utoipa::path(
+                summary = concat!("List members ", $what, "."),
+                description = "Requires `users:read`. Oldest first; filter with `search` and `role`.",
                 tag = "members",
                 security(("bearer" = [])),
                 params($($org,)? MemberQuery, PageParams),
@@ -129,10 +128,9 @@ macro_rules! member_routes {
                 super::list(&state, auth, &org, query.into_inner(), &page).await
             }
 
-            #[doc = concat!("Add a member ", $what, ".")]
-            #[doc = ""]
-            #[doc = "Requires `users:update`, and every permission of the role given (only owners make owners). Already a member: `409 already_member`; unknown user: `404 user_not_found`; unknown role: `422 unknown_role`."]
             #[utoipa::path(
+                summary = concat!("Add a member ", $what, "."),
+                description = "Requires `users:update`, and every permission of the role given (only owners make owners). Already a member: `409 already_member`; unknown user: `404 user_not_found`; unknown role: `422 unknown_role`.",
                 tag = "members",
                 security(("bearer" = [])),
                 params($($org)?),
@@ -158,10 +156,9 @@ macro_rules! member_routes {
                 super::add(&state, auth, &org, body.0).await
             }
 
-            #[doc = concat!("Change a member's role ", $what, ".")]
-            #[doc = ""]
-            #[doc = "Requires `users:update`, and every permission of both the old and the new role (only owners touch owners). Demoting the last owner: `409 last_owner`."]
             #[utoipa::path(
+                summary = concat!("Change a member's role ", $what, "."),
+                description = "Requires `users:update`, and every permission of both the old and the new role (only owners touch owners). Demoting the last owner: `409 last_owner`.",
                 tag = "members",
                 security(("bearer" = [])),
                 params($($org,)? MemberParam),
@@ -188,10 +185,9 @@ macro_rules! member_routes {
                 super::change(&state, auth, &org, member, body.0).await
             }
 
-            #[doc = concat!("Remove a member ", $what, ".")]
-            #[doc = ""]
-            #[doc = "Requires `users:delete` and every permission of the member's role, except to remove yourself (leaving). Removing the last owner: `409 last_owner`."]
             #[utoipa::path(
+                summary = concat!("Remove a member ", $what, "."),
+                description = "Requires `users:delete` and every permission of the member's role, except to remove yourself (leaving). Removing the last owner: `409 last_owner`.",
                 tag = "members",
                 security(("bearer" = [])),
                 params($($org,)? MemberParam),
