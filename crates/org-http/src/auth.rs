@@ -1,11 +1,18 @@
 //! Bearer authentication: the [`Auth`] extractor turns `Authorization: Bearer <token>` into
 //! the domain's [`Actor`], carrying the request id for the audit log.
+//!
+//! The token is resolved by the [`authenticate`] middleware, before any extractor runs.
+//! actix polls a handler's extractors together and drops the rest as soon as one fails, so
+//! an extractor that queried the store could be cancelled mid-query by a malformed body or
+//! query string; resolving first also makes a bad token win over a bad body (401, not 400).
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use org_domain::DomainError;
 use org_domain::auth::Actor;
 
@@ -18,7 +25,10 @@ use crate::middleware::RequestId;
 #[derive(Debug, Clone)]
 pub struct Auth(pub Actor);
 
-/// The bearer token of a request, if it carries one.
+/// The outcome of resolving a request's bearer token, left by [`authenticate`] for [`Auth`].
+struct Resolved(Result<Actor, ApiError>);
+
+/// The bearer token of a request.
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || {
         ApiError::Domain(DomainError::Unauthenticated(
@@ -39,35 +49,56 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.to_owned())
 }
 
+/// Authenticates a request against the store.
+fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Actor, ApiError>> + 'static {
+    let token = bearer(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.as_str().to_owned());
+    async move {
+        let token = token?;
+        let state = state.ok_or_else(|| {
+            ApiError::Domain(DomainError::Unknown(anyhow::anyhow!(
+                "AppState is not registered as app data"
+            )))
+        })?;
+        let principal = state.services.authenticate(&token).await?;
+        Ok(Actor {
+            principal,
+            request_id,
+        })
+    }
+}
+
+/// Resolves the bearer token of `/api/…` requests that carry one, before routing to the
+/// handler. Requests without a token are left alone: public routes need none, and [`Auth`]
+/// answers 401 on the others.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.path().starts_with("/api/") && req.headers().contains_key(header::AUTHORIZATION) {
+        let outcome = resolve(req.request()).await;
+        req.extensions_mut().insert(Resolved(outcome));
+    }
+    next.call(req).await
+}
+
 impl FromRequest for Auth {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.as_str().to_owned())
-            .or_else(|| {
-                req.headers()
-                    .get(crate::middleware::REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .map(ToOwned::to_owned)
-            });
-        Box::pin(async move {
-            let token = token?;
-            let state = state.ok_or_else(|| {
-                ApiError::Domain(DomainError::Unknown(anyhow::anyhow!(
-                    "AppState is not registered as app data"
-                )))
-            })?;
-            let principal = state.services.authenticate(&token).await?;
-            Ok(Auth(Actor {
-                principal,
-                request_id,
-            }))
-        })
+        let resolved = req.extensions_mut().remove::<Resolved>();
+        match resolved {
+            Some(Resolved(outcome)) => Box::pin(std::future::ready(outcome.map(Auth))),
+            // No token, or the middleware is not installed: resolve here.
+            None => {
+                let fut = resolve(req);
+                Box::pin(async move { fut.await.map(Auth) })
+            }
+        }
     }
 }

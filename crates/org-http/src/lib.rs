@@ -111,7 +111,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The complete application: routes, Swagger UI, the OpenAPI document, extractor configs,
-/// request ids, security headers, request logging, and problem answers for unknown routes.
+/// request ids, request logging, security headers, bearer authentication, and problem
+/// answers for unknown routes. Middlewares, outermost first: request id, tracing span,
+/// security headers, authentication.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -132,6 +134,7 @@ pub fn app(
         .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
+        .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))

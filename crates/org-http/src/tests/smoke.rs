@@ -250,3 +250,26 @@ async fn the_members_shorthand_is_not_an_organization() {
         assert_problem(&res, 409, "no_current_organization");
     }
 }
+
+#[actix_web::test]
+async fn the_token_is_checked_before_the_body() {
+    // Authentication runs before the extractors, so a refused token wins over a bad body
+    // (and a store lookup is never cancelled by a failing sibling extractor).
+    let app = app!(Mocks::default().session(user(false)));
+    let req = post_json("/api/organizations", "{\"name\": ")
+        .insert_header(("authorization", "Bearer orgd_s_forged"))
+        .to_request();
+    assert_problem(
+        &read(test::call_service(&app, req).await).await,
+        401,
+        "unauthenticated",
+    );
+    let req = post_json("/api/organizations", "{\"name\": ")
+        .insert_header(("authorization", format!("Bearer {TOKEN}")))
+        .to_request();
+    assert_problem(
+        &read(test::call_service(&app, req).await).await,
+        400,
+        "bad_request",
+    );
+}
