@@ -116,16 +116,19 @@ impl RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let status = match outcome {
-            Ok(res) => res.status(),
-            Err(e) => e.as_response_error().status_code(),
+        let (status, error) = match outcome {
+            Ok(res) => (res.status(), res.response().error()),
+            Err(e) => (e.as_response_error().status_code(), Some(e)),
         };
+        let code = error
+            .and_then(|e| e.as_error::<ApiError>())
+            .map_or("", ApiError::code);
         span.record("status", status.as_u16());
         let _enter = span.enter();
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), "request failed");
+            tracing::warn!(status = status.as_u16(), code, "request failed");
         } else {
-            tracing::info!(status = status.as_u16(), "request handled");
+            tracing::info!(status = status.as_u16(), code, "request handled");
         }
     }
 }
