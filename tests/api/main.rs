@@ -2,8 +2,12 @@
 //! test — SQLite in memory, or PostgreSQL when `ORGD_TEST_DATABASE_URL` is set.
 mod helpers;
 mod api_keys;
+mod audit;
 mod auth;
 mod basics;
+mod isolation;
+mod members;
 mod openapi;
 mod organizations;
+mod permissions;
 mod races;
