@@ -1,7 +1,7 @@
 //! Personal API keys: shown once, stored hashed, scoped, bound, expiring, revocable.
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{id, spawn_app};
 
 #[tokio::test]
 async fn keys_are_shown_once_stored_hashed_and_revocable() {
@@ -82,8 +82,8 @@ async fn expired_keys_are_refused() {
     let k = app.post("/api/users/me/api-keys", &token, json!({"name": "soon", "expires_at": "2999-01-01T00:00:00Z"})).await.expect(201);
     let key = k["token"].as_str().unwrap();
     app.get("/api/users/me", key).await.expect(200);
-    let past = if app.is_postgres() { "'2001-01-01T00:00:00Z'" } else { "'2001-01-01 00:00:00 +00:00'" };
-    app.scalar(&format!("UPDATE api_keys SET expires_at = {past} WHERE id = '{}' RETURNING 1", k["id"].as_str().unwrap())).await;
+    let past = time::macros::datetime!(2001-01-01 00:00 UTC);
+    assert_eq!(app.exec("UPDATE api_keys SET expires_at = $1 WHERE id = $2", vec![past.into(), id(k["id"].as_str().unwrap())]).await, 1);
     app.get("/api/users/me", key).await.problem(401, "unauthenticated");
 }
 

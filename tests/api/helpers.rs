@@ -178,6 +178,24 @@ impl TestApp {
         row.try_get_by_index::<i64>(0).unwrap()
     }
 
+    /// One number from SQL with bound parameters written `$1`, `$2`… (ids as `Uuid`, so
+    /// the comparison works whatever the backend's column type).
+    pub async fn count(&self, sql: &str, args: Vec<sea_orm::Value>) -> i64 {
+        let row = self.db.query_one_raw(self.stmt(sql, args)).await.unwrap().expect("a row");
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+
+    /// Runs a statement with bound parameters (as [`TestApp::count`]).
+    pub async fn exec(&self, sql: &str, args: Vec<sea_orm::Value>) -> u64 {
+        self.db.execute_raw(self.stmt(sql, args)).await.unwrap().rows_affected()
+    }
+
+    fn stmt(&self, sql: &str, args: Vec<sea_orm::Value>) -> Statement {
+        let backend = self.db.get_database_backend();
+        let sql = if backend == sea_orm::DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_owned() };
+        Statement::from_sql_and_values(backend, sql, args)
+    }
+
     /// Every row of every table (volatile columns dropped), to assert "nothing changed".
     pub async fn snapshot(&self) -> BTreeMap<&'static str, Vec<JsonValue>> {
         let mut out = BTreeMap::new();
@@ -200,6 +218,11 @@ impl TestApp {
         }
         out
     }
+}
+
+/// A UUID parameter from its text form.
+pub fn id(s: &str) -> sea_orm::Value {
+    uuid::Uuid::parse_str(s).expect("a UUID").into()
 }
 
 /// A ready-made organization with one member of each system role.

@@ -2,7 +2,7 @@
 //! ownership transfer, subscription, delete.
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_with};
+use crate::helpers::{id, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn create_defaults_and_get_by_every_key() {
@@ -189,7 +189,7 @@ async fn delete_cascades_and_needs_organization_delete() {
     assert_eq!(before, app.snapshot().await);
     app.delete(&path, &t.owner).await.expect(204);
     app.get(&path, &t.owner).await.problem(404, "not_found");
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM members WHERE organization_id = '{}'", t.org_id)).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM members WHERE organization_id = $1", vec![id(&t.org_id)]).await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM organizations").await, 0);
 }
 
@@ -201,7 +201,6 @@ async fn two_factor_enforcement_refuses_members_without_it() {
     app.patch(&path, &t.owner, json!({"settings": {"enforce_2fa": true}})).await.expect(200);
     app.get(&path, &t.member).await.problem(403, "two_factor_required");
     app.get(&format!("{path}/members"), &t.owner).await.problem(403, "two_factor_required");
-    let truth = if app.is_postgres() { "TRUE" } else { "1" };
-    app.scalar(&format!("UPDATE users SET two_factor_enabled = {truth} WHERE id = '{}' RETURNING 1", t.member_id)).await;
+    assert_eq!(app.exec("UPDATE users SET two_factor_enabled = $1 WHERE id = $2", vec![true.into(), id(&t.member_id)]).await, 1);
     app.get(&path, &t.member).await.expect(200);
 }

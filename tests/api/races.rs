@@ -2,7 +2,7 @@
 //! run in parallel; on SQLite they serialize and must hold all the same).
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{id, spawn_app};
 
 #[tokio::test]
 async fn demoting_two_owners_at_once_leaves_one_owner() {
@@ -22,7 +22,7 @@ async fn demoting_two_owners_at_once_leaves_one_owner() {
         assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
         let loser = if a.status == 409 { a } else { b };
         loser.problem(409, "last_owner");
-        let owners = app.scalar(&format!("SELECT COUNT(*) FROM members WHERE organization_id = '{}' AND role = 'owner'", t.org_id)).await;
+        let owners = app.count("SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'", vec![id(&t.org_id)]).await;
         assert_eq!(owners, 1, "round {round}");
     }
 }
@@ -39,14 +39,14 @@ async fn two_owners_leaving_at_once_leave_one_owner() {
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [204, 409], "round {round}: {a:?} {b:?}");
-        let owners = app.scalar(&format!("SELECT COUNT(*) FROM members WHERE organization_id = '{}' AND role = 'owner'", t.org_id)).await;
+        let owners = app.count("SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'", vec![id(&t.org_id)]).await;
         assert_eq!(owners, 1, "round {round}");
         // The owner of record is always a current owner.
         let consistent = app
-            .scalar(&format!(
-                "SELECT COUNT(*) FROM organizations o JOIN members m ON m.organization_id = o.id AND m.user_id = o.owner_id AND m.role = 'owner' WHERE o.id = '{}'",
-                t.org_id
-            ))
+            .count(
+                "SELECT COUNT(*) FROM organizations o JOIN members m ON m.organization_id = o.id AND m.user_id = o.owner_id AND m.role = 'owner' WHERE o.id = $1",
+                vec![id(&t.org_id)],
+            )
             .await;
         assert_eq!(consistent, 1, "round {round}");
     }
@@ -63,7 +63,7 @@ async fn concurrent_creates_respect_the_owner_limit_and_slugs() {
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM organizations WHERE owner_id = '{uid}'")).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations WHERE owner_id = $1", vec![id(&uid)]).await, 1);
     let (x, y) = tokio::join!(
         app.post("/api/organizations", &app.admin, json!({"name": "S1", "slug": "same"})),
         app.post("/api/organizations", &app.admin, json!({"name": "S2", "slug": "same"})),
