@@ -7,12 +7,27 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_ready_docs_and_spec_are_served() {
     let app = spawn_app().await;
-    assert_eq!(app.call(Method::GET, "/healthz", None, None).await.expect(200)["status"], "ok");
-    app.call(Method::GET, "/readyz", None, None).await.expect(200);
-    let spec = app.call(Method::GET, "/api/openapi.json", None, None).await.expect(200);
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None)
+            .await
+            .expect(200)["status"],
+        "ok"
+    );
+    app.call(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    let spec = app
+        .call(Method::GET, "/api/openapi.json", None, None)
+        .await
+        .expect(200);
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     assert!(spec["paths"]["/api/organizations"].is_object());
-    let docs = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    let docs = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
@@ -20,12 +35,23 @@ async fn health_ready_docs_and_spec_are_served() {
 #[tokio::test]
 async fn unknown_routes_and_missing_tokens_answer_problems() {
     let app = spawn_app().await;
-    app.call(Method::GET, "/api/nope", None, None).await.problem(404, "not_found");
+    app.call(Method::GET, "/api/nope", None, None)
+        .await
+        .problem(404, "not_found");
     let r = app.call(Method::GET, "/api/users/me", None, None).await;
     assert!(r.headers.get("www-authenticate").is_some());
     r.problem(401, "unauthenticated");
-    app.call(Method::GET, "/api/users/me", Some("orgd_s_forged"), None).await.problem(401, "unauthenticated");
-    app.call(Method::GET, "/api/users/me", Some("not-even-a-prefix"), None).await.problem(401, "unauthenticated");
+    app.call(Method::GET, "/api/users/me", Some("orgd_s_forged"), None)
+        .await
+        .problem(401, "unauthenticated");
+    app.call(
+        Method::GET,
+        "/api/users/me",
+        Some("not-even-a-prefix"),
+        None,
+    )
+    .await
+    .problem(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -34,17 +60,34 @@ async fn malformed_bodies_are_4xx_problems_and_write_nothing() {
     let before = app.snapshot().await;
     let url = format!("{}/api/organizations", app.base);
     let send = |body: &'static str, ct: &'static str| {
-        app.client.post(&url).bearer_auth(&app.admin).header("content-type", ct).body(body).send()
+        app.client
+            .post(&url)
+            .bearer_auth(&app.admin)
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
     let r = send("{\"name\": ", "application/json").await.unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "bad_request");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "bad_request"
+    );
     let r = send("{\"name\": 5}", "application/json").await.unwrap();
     assert!(matches!(r.status().as_u16(), 400 | 422), "{}", r.status());
-    let r = send("name=x", "application/x-www-form-urlencoded").await.unwrap();
+    let r = send("name=x", "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
-    let r = send("{\"name\": \"x\", \"surprise\": 1}", "application/json").await.unwrap();
+    let r = send("{\"name\": \"x\", \"surprise\": 1}", "application/json")
+        .await
+        .unwrap();
     assert!(matches!(r.status().as_u16(), 400 | 422), "{}", r.status());
     assert_eq!(before, app.snapshot().await);
 }
@@ -54,7 +97,13 @@ async fn oversized_bodies_answer_413() {
     let app = spawn_app().await;
     let before = app.snapshot().await;
     let big = "x".repeat(2 * 1024 * 1024);
-    app.post("/api/organizations", &app.admin, json!({ "name": "Big", "description": big })).await.problem(413, "payload_too_large");
+    app.post(
+        "/api/organizations",
+        &app.admin,
+        json!({ "name": "Big", "description": big }),
+    )
+    .await
+    .problem(413, "payload_too_large");
     assert_eq!(before, app.snapshot().await);
 }
 
@@ -62,12 +111,23 @@ async fn oversized_bodies_answer_413() {
 async fn bad_pagination_is_rejected_and_large_limits_clamped() {
     let app = spawn_app().await;
     for q in ["limit=0", "offset=-1", "page=0", "limit=abc"] {
-        app.get(&format!("/api/organizations?{q}"), &app.admin).await.problem(400, "bad_request");
+        app.get(&format!("/api/organizations?{q}"), &app.admin)
+            .await
+            .problem(400, "bad_request");
     }
-    let body = app.get("/api/organizations?limit=1000", &app.admin).await.expect(200);
+    let body = app
+        .get("/api/organizations?limit=1000", &app.admin)
+        .await
+        .expect(200);
     assert_eq!(body["limit"], 100);
-    let body = app.get("/api/organizations?page=2&page_size=5", &app.admin).await.expect(200);
-    assert_eq!((body["limit"].as_u64(), body["offset"].as_u64()), (Some(5), Some(5)));
+    let body = app
+        .get("/api/organizations?page=2&page_size=5", &app.admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        (body["limit"].as_u64(), body["offset"].as_u64()),
+        (Some(5), Some(5))
+    );
 }
 
 #[tokio::test]

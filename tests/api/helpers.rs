@@ -32,19 +32,41 @@ impl Resp {
     /// Asserts the status and returns the body.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
     /// Asserts a problem+json answer with this status and code.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
-        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert!(ct.starts_with("application/problem+json"), "content-type {ct}; body {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content-type {ct}; body {}",
+            self.body
+        );
         assert_eq!(self.body["code"], code, "body: {}", self.body);
         assert_eq!(self.body["status"], status);
-        assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "body: {}", self.body);
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "body: {}",
+            self.body
+        );
         self.body
     }
 }
@@ -72,17 +94,30 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let (server, database) = app.into_parts();
     tokio::spawn(server);
     let db = database.connection().clone();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut t = TestApp { base, client, db, admin: String::new() };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut t = TestApp {
+        base,
+        client,
+        db,
+        admin: String::new(),
+    };
     t.admin = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     t
 }
 
 /// Creates an empty PostgreSQL database next to the one `base` names, for one test.
 async fn fresh_postgres(base: &str) -> String {
-    let admin = sea_orm::Database::connect(base).await.expect("postgres reachable");
+    let admin = sea_orm::Database::connect(base)
+        .await
+        .expect("postgres reachable");
     let name = format!("orgd_test_{}", uuid::Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create database");
     admin.close().await.ok();
     let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
     format!("{prefix}/{name}")
@@ -95,7 +130,13 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -107,8 +148,16 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() { Value::Null } else { Value::String(text) });
-        Resp { status, body, headers }
+        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() {
+            Value::Null
+        } else {
+            Value::String(text)
+        });
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -120,7 +169,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
@@ -129,29 +179,51 @@ impl TestApp {
 
     /// Logs in and returns the session token.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let body = self.call(Method::POST, "/api/auth/login", None, Some(json!({"email": email, "password": password}))).await.expect(200);
+        let body = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await
+            .expect(200);
         body["token"].as_str().expect("token").to_owned()
     }
 
     /// Signs a new user up and returns (token, user id).
     pub async fn user(&self, email: &str) -> (String, String) {
         let body = self
-            .call(Method::POST, "/api/auth/signup", None, Some(json!({"email": email, "password": PASSWORD, "name": email})))
+            .call(
+                Method::POST,
+                "/api/auth/signup",
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "name": email})),
+            )
             .await
             .expect(201);
-        (body["token"].as_str().unwrap().to_owned(), body["user"]["id"].as_str().unwrap().to_owned())
+        (
+            body["token"].as_str().unwrap().to_owned(),
+            body["user"]["id"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// Creates an organization as `token` and returns its JSON.
     pub async fn org(&self, token: &str, name: &str) -> Value {
-        self.post("/api/organizations", token, json!({"name": name})).await.expect(201)
+        self.post("/api/organizations", token, json!({"name": name}))
+            .await
+            .expect(201)
     }
 
     /// Adds a user (by email) to an org with a role, as `token`.
     pub async fn add_member(&self, token: &str, org_id: &str, email: &str, role: &str) -> Value {
-        self.post(&format!("/api/organizations/{org_id}/members"), token, json!({"user_email": email, "role": role}))
-            .await
-            .expect(201)
+        self.post(
+            &format!("/api/organizations/{org_id}/members"),
+            token,
+            json!({"user_email": email, "role": role}),
+        )
+        .await
+        .expect(201)
     }
 
     /// An org with an owner, an admin and a member; returns their tokens and ids.
@@ -162,16 +234,30 @@ impl TestApp {
         let (member, member_id) = self.user(&format!("member@{slug}.test")).await;
         let org = self.org(&owner, name).await;
         let org_id = org["id"].as_str().unwrap().to_owned();
-        self.add_member(&owner, &org_id, &format!("admin@{slug}.test"), "admin").await;
-        self.add_member(&owner, &org_id, &format!("member@{slug}.test"), "member").await;
-        Team { org_id, slug: org["slug"].as_str().unwrap().to_owned(), owner, owner_id, admin, admin_id, member, member_id }
+        self.add_member(&owner, &org_id, &format!("admin@{slug}.test"), "admin")
+            .await;
+        self.add_member(&owner, &org_id, &format!("member@{slug}.test"), "member")
+            .await;
+        Team {
+            org_id,
+            slug: org["slug"].as_str().unwrap().to_owned(),
+            owner,
+            owner_id,
+            admin,
+            admin_id,
+            member,
+            member_id,
+        }
     }
 
     /// One number from SQL.
     pub async fn scalar(&self, sql: &str) -> i64 {
         let row = self
             .db
-            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql.to_owned()))
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
             .await
             .unwrap()
             .expect("a row");
@@ -181,18 +267,31 @@ impl TestApp {
     /// One number from SQL with bound parameters written `$1`, `$2`… (ids as `Uuid`, so
     /// the comparison works whatever the backend's column type).
     pub async fn count(&self, sql: &str, args: Vec<sea_orm::Value>) -> i64 {
-        let row = self.db.query_one_raw(self.stmt(sql, args)).await.unwrap().expect("a row");
+        let row = self
+            .db
+            .query_one_raw(self.stmt(sql, args))
+            .await
+            .unwrap()
+            .expect("a row");
         row.try_get_by_index::<i64>(0).unwrap()
     }
 
     /// Runs a statement with bound parameters (as [`TestApp::count`]).
     pub async fn exec(&self, sql: &str, args: Vec<sea_orm::Value>) -> u64 {
-        self.db.execute_raw(self.stmt(sql, args)).await.unwrap().rows_affected()
+        self.db
+            .execute_raw(self.stmt(sql, args))
+            .await
+            .unwrap()
+            .rows_affected()
     }
 
     fn stmt(&self, sql: &str, args: Vec<sea_orm::Value>) -> Statement {
         let backend = self.db.get_database_backend();
-        let sql = if backend == sea_orm::DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_owned() };
+        let sql = if backend == sea_orm::DbBackend::Sqlite {
+            sql.replace('$', "?")
+        } else {
+            sql.to_owned()
+        };
         Statement::from_sql_and_values(backend, sql, args)
     }
 
@@ -207,8 +306,14 @@ impl TestApp {
             ("members", "organization_id, user_id"),
             ("audit_events", "id"),
         ] {
-            let stmt = Statement::from_string(self.db.get_database_backend(), format!("SELECT * FROM {table} ORDER BY {order}"));
-            let mut rows = JsonValue::find_by_statement(stmt).all(&self.db).await.unwrap();
+            let stmt = Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT * FROM {table} ORDER BY {order}"),
+            );
+            let mut rows = JsonValue::find_by_statement(stmt)
+                .all(&self.db)
+                .await
+                .unwrap();
             for r in &mut rows {
                 if let Some(o) = r.as_object_mut() {
                     o.remove("last_used_at");

@@ -1,10 +1,10 @@
 //! orgd's end-to-end tests: one binary, the real server on port 0, a fresh database per
 //! test — SQLite in memory, or PostgreSQL when `ORGD_TEST_DATABASE_URL` is set.
-mod helpers;
 mod api_keys;
 mod audit;
 mod auth;
 mod basics;
+mod helpers;
 mod isolation;
 mod members;
 mod openapi;

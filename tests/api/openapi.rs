@@ -10,6 +10,8 @@ fn committed_openapi_matches_the_code() {
             std::fs::write(path, format!("{generated}\n")).unwrap();
             return;
         }
-        panic!("openapi/openapi.json is stale: run `cargo run -p orgd -- openapi > openapi/openapi.json` (or ORGD_UPDATE_OPENAPI=1 cargo test)");
+        panic!(
+            "openapi/openapi.json is stale: run `cargo run -p orgd -- openapi > openapi/openapi.json` (or ORGD_UPDATE_OPENAPI=1 cargo test)"
+        );
     }
 }

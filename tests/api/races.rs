@@ -10,8 +10,17 @@ async fn demoting_two_owners_at_once_leaves_one_owner() {
     for round in 0..5 {
         let t = app.team(&format!("Race {round}")).await;
         let base = format!("/api/organizations/{}/members", t.org_id);
-        app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
-        let (first, second) = (format!("{base}/{}", t.owner_id), format!("{base}/{}", t.admin_id));
+        app.patch(
+            &format!("{base}/{}", t.admin_id),
+            &t.owner,
+            json!({"role": "owner"}),
+        )
+        .await
+        .expect(200);
+        let (first, second) = (
+            format!("{base}/{}", t.owner_id),
+            format!("{base}/{}", t.admin_id),
+        );
         // A superuser demotes both, so neither request's authorization depends on the other.
         let (a, b) = tokio::join!(
             app.patch(&first, &app.admin, json!({"role": "member"})),
@@ -22,7 +31,12 @@ async fn demoting_two_owners_at_once_leaves_one_owner() {
         assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
         let loser = if a.status == 409 { a } else { b };
         loser.problem(409, "last_owner");
-        let owners = app.count("SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'", vec![id(&t.org_id)]).await;
+        let owners = app
+            .count(
+                "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'",
+                vec![id(&t.org_id)],
+            )
+            .await;
         assert_eq!(owners, 1, "round {round}");
     }
 }
@@ -33,13 +47,27 @@ async fn two_owners_leaving_at_once_leave_one_owner() {
     for round in 0..5 {
         let t = app.team(&format!("Leave {round}")).await;
         let base = format!("/api/organizations/{}/members", t.org_id);
-        app.patch(&format!("{base}/{}", t.admin_id), &t.owner, json!({"role": "owner"})).await.expect(200);
-        let (first, second) = (format!("{base}/{}", t.owner_id), format!("{base}/{}", t.admin_id));
+        app.patch(
+            &format!("{base}/{}", t.admin_id),
+            &t.owner,
+            json!({"role": "owner"}),
+        )
+        .await
+        .expect(200);
+        let (first, second) = (
+            format!("{base}/{}", t.owner_id),
+            format!("{base}/{}", t.admin_id),
+        );
         let (a, b) = tokio::join!(app.delete(&first, &t.owner), app.delete(&second, &t.admin));
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [204, 409], "round {round}: {a:?} {b:?}");
-        let owners = app.count("SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'", vec![id(&t.org_id)]).await;
+        let owners = app
+            .count(
+                "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'",
+                vec![id(&t.org_id)],
+            )
+            .await;
         assert_eq!(owners, 1, "round {round}");
         // The owner of record is always a current owner.
         let consistent = app
@@ -57,16 +85,39 @@ async fn concurrent_creates_respect_the_owner_limit_and_slugs() {
     let app = crate::helpers::spawn_with(|c| c.max_orgs_per_owner = Some(1)).await;
     let (token, uid) = app.user("ann@x.io").await;
     let (a, b) = tokio::join!(
-        app.post("/api/organizations", &token, json!({"name": "One", "slug": "one"})),
-        app.post("/api/organizations", &token, json!({"name": "Two", "slug": "two"})),
+        app.post(
+            "/api/organizations",
+            &token,
+            json!({"name": "One", "slug": "one"})
+        ),
+        app.post(
+            "/api/organizations",
+            &token,
+            json!({"name": "Two", "slug": "two"})
+        ),
     );
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM organizations WHERE owner_id = $1", vec![id(&uid)]).await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM organizations WHERE owner_id = $1",
+            vec![id(&uid)]
+        )
+        .await,
+        1
+    );
     let (x, y) = tokio::join!(
-        app.post("/api/organizations", &app.admin, json!({"name": "S1", "slug": "same"})),
-        app.post("/api/organizations", &app.admin, json!({"name": "S2", "slug": "same"})),
+        app.post(
+            "/api/organizations",
+            &app.admin,
+            json!({"name": "S1", "slug": "same"})
+        ),
+        app.post(
+            "/api/organizations",
+            &app.admin,
+            json!({"name": "S2", "slug": "same"})
+        ),
     );
     let mut statuses = [x.status.as_u16(), y.status.as_u16()];
     statuses.sort_unstable();

@@ -40,7 +40,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// `sqlite://FILE?mode=rwc` (default: `orgd.db` in the working directory) or `postgres://…`.
-    #[arg(long, env = "ORGD_DATABASE_URL", default_value = "sqlite://orgd.db?mode=rwc", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ORGD_DATABASE_URL",
+        default_value = "sqlite://orgd.db?mode=rwc",
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// Connection pool size.
     #[arg(long, env = "ORGD_DB_POOL", default_value_t = 10)]
@@ -118,7 +123,14 @@ pub struct Config {
 impl Config {
     /// The defaults with another database and bind address (tests).
     pub fn for_database(database_url: &str, bind: &str) -> Self {
-        let cli = Cli::parse_from(["orgd", "serve", "--database-url", database_url, "--bind", bind]);
+        let cli = Cli::parse_from([
+            "orgd",
+            "serve",
+            "--database-url",
+            database_url,
+            "--bind",
+            bind,
+        ]);
         match cli.command {
             Command::Serve(c) => c,
             _ => unreachable!("parsed a serve command"),

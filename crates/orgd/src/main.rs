@@ -21,12 +21,20 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations are up to date");
             Ok(())
         }
-        Command::BootstrapAdmin { db, email, password } => {
+        Command::BootstrapAdmin {
+            db,
+            email,
+            password,
+        } => {
             startup::init_tracing("info", orgd::config::LogFormat::Text);
             let database = startup::connect(&db).await?;
             database.migrate().await.context("running migrations")?;
-            let services = org_domain::services::Services::new(database.ports(), Default::default());
-            let user = services.bootstrap_admin(&email, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let services =
+                org_domain::services::Services::new(database.ports(), Default::default());
+            let user = services
+                .bootstrap_admin(&email, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("superuser {} ({})", user.email, user.id);
             Ok(())
         }

@@ -13,7 +13,9 @@ use crate::config::{Config, DbArgs, LogFormat};
 /// Installs the global tracing subscriber (idempotent, so tests may call it repeatedly).
 pub fn init_tracing(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -25,12 +27,16 @@ pub fn init_tracing(filter: &str, format: LogFormat) {
 /// # Errors
 /// When the database cannot be reached.
 pub async fn connect(db: &DbArgs) -> anyhow::Result<Database> {
-    Database::connect(&db.database_url, db.db_pool, db.db_timeout).await.context("connecting to the database")
+    Database::connect(&db.database_url, db.db_pool, db.db_timeout)
+        .await
+        .context("connecting to the database")
 }
 
 /// The OpenAPI document as pretty JSON (what `orgd openapi` prints).
 pub fn openapi_json() -> String {
-    org_http::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    org_http::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// A built, bound, not yet awaited server.
@@ -50,21 +56,34 @@ impl Application {
         let database = connect(&config.db).await?;
         database.migrate().await.context("running migrations")?;
         let services = Services::new(database.ports(), config.domain());
-        if let (Some(email), Some(password)) = (&config.bootstrap_admin_email, &config.bootstrap_admin_password) {
+        if let (Some(email), Some(password)) = (
+            &config.bootstrap_admin_email,
+            &config.bootstrap_admin_password,
+        ) {
             bootstrap(&services, &database, email, password).await?;
         }
-        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let listener =
+            TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let local = listener.local_addr()?;
         let state = AppState {
             services,
-            config: HttpConfig { max_body_bytes: config.max_body_bytes, cors_origins: config.cors_origins.clone() },
+            config: HttpConfig {
+                max_body_bytes: config.max_body_bytes,
+                cors_origins: config.cors_origins.clone(),
+            },
         };
-        let mut server = actix_web::HttpServer::new(move || org_http::app(state.clone())).listen(listener)?;
+        let mut server =
+            actix_web::HttpServer::new(move || org_http::app(state.clone())).listen(listener)?;
         if let Some(w) = config.workers {
             server = server.workers(w);
         }
         let server = server.run();
-        Ok(Self { port: local.port(), address: local.to_string(), server, database })
+        Ok(Self {
+            port: local.port(),
+            address: local.to_string(),
+            server,
+            database,
+        })
     }
 
     /// The bound port.
@@ -98,11 +117,25 @@ impl Application {
 
 /// Creates the configured superuser on first start; an existing account is left alone so
 /// that a restart never resets a password.
-async fn bootstrap(services: &Services, database: &Database, email: &str, password: &str) -> anyhow::Result<()> {
-    let parsed = Email::parse(email).map_err(|e| anyhow::anyhow!("ORGD_BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
-    let existing = database.ports().users.find_by_email(&parsed).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+async fn bootstrap(
+    services: &Services,
+    database: &Database,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let parsed =
+        Email::parse(email).map_err(|e| anyhow::anyhow!("ORGD_BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
+    let existing = database
+        .ports()
+        .users
+        .find_by_email(&parsed)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if existing.is_none() {
-        let user = services.bootstrap_admin(email, password).await.map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
+        let user = services
+            .bootstrap_admin(email, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
         tracing::info!(email = %user.email, "bootstrap superuser created");
     }
     Ok(())
