@@ -11,3 +11,4 @@ mod openapi;
 mod organizations;
 mod permissions;
 mod races;
+mod two_factor;

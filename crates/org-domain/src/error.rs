@@ -35,6 +35,10 @@ pub enum DomainError {
     /// No valid credentials were presented.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The password was right, but the account has two-factor authentication and no
+    /// one-time code came with it (`401 totp_required`).
+    #[error("a one-time code (totp_code) is required for this account")]
+    TotpRequired,
     /// The caller is known but may not do this. `code` is `forbidden`, `illegal_operation`,
     /// `two_factor_required`, `api_keys_disabled`, `key_not_valid_for_organization`, …
     #[error("{detail}")]
@@ -139,6 +143,7 @@ impl DomainError {
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
+            Self::TotpRequired => "totp_required",
             Self::LastOwner => "last_owner",
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",

@@ -22,6 +22,7 @@ pub mod policy;
 pub mod ports;
 pub mod roles;
 pub mod services;
+pub mod two_factor;
 pub mod users;
 pub mod values;
 

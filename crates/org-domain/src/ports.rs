@@ -31,6 +31,9 @@ pub trait IdGenerator: Send + Sync {
     fn new_id(&self) -> Uuid;
     /// A new high-entropy random string (≥ 256 bits) of URL-safe characters.
     fn new_secret(&self) -> String;
+    /// [`TOTP_SECRET_LEN`](crate::two_factor::TOTP_SECRET_LEN) random bytes from a CSPRNG,
+    /// for a new TOTP shared secret.
+    fn new_totp_secret(&self) -> Vec<u8>;
 }
 
 /// Password hashing (argon2id in the default adapter). Slow on purpose, so async.
@@ -105,6 +108,39 @@ pub trait UserRepository: Send + Sync {
         &self,
         user: &User,
         password_hash: Option<String>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// The user's TOTP secret (base32): pending while `two_factor_enabled` is false, in
+    /// force once it is true. `Ok(None)` when there is none (or no such user).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_totp_secret(&self, user_id: Uuid) -> Result<Option<String>>;
+    /// Stores (or replaces) a pending TOTP secret and sets `updated` to `at`, atomically
+    /// refusing when two-factor authentication is already enabled.
+    ///
+    /// # Errors
+    /// `Conflict { code: "two_factor_already_enabled" }`; `NotFound` when the user vanished.
+    async fn set_pending_totp_secret(
+        &self,
+        user_id: Uuid,
+        secret: &str,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Turns two-factor authentication on (keeping the secret) or off (erasing it) and sets
+    /// `updated` to `at` — only while the stored secret is still `secret`, the one the
+    /// caller's code was checked against, and the flag is not already `enabled`.
+    ///
+    /// # Errors
+    /// `Conflict { code: "two_factor_changed" }` when the secret or flag changed meanwhile
+    /// (or the user vanished).
+    async fn set_two_factor(
+        &self,
+        user_id: Uuid,
+        secret: &str,
+        enabled: bool,
+        at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<()>;
     /// All users, optionally filtered by email/name/username containing `search`.

@@ -21,6 +21,7 @@ mod auth;
 mod members;
 mod organizations;
 mod permissions;
+mod two_factor;
 mod users;
 
 pub use organizations::{OrgExpand, OrgView};

@@ -102,13 +102,13 @@ macro_rules! problem_responses {
 
 problem_responses! {
     BadRequest => "Malformed JSON, query string or parameters (`bad_request`).";
-    Unauthenticated => "No valid bearer token (`unauthenticated`); sent with `WWW-Authenticate: Bearer`.";
+    Unauthenticated => "No valid bearer token (`unauthenticated`); sent with `WWW-Authenticate: Bearer`. Login also answers `totp_required` when the account has two-factor authentication and no `totp_code` came.";
     Forbidden => "The caller lacks a permission (`forbidden`, naming it in `detail`) or is refused by a rule (`illegal_operation`, `two_factor_required`, `api_keys_disabled`, `key_not_valid_for_organization`, `signup_disabled`).";
     NotFound => "No such resource, or one of another tenant (`not_found`, `user_not_found`).";
-    Conflict => "The request conflicts with the current state (`last_owner`, `slug_taken`, `email_taken`, `already_member`, `organization_limit_exceeded`, `no_current_organization`, `id_taken`).";
+    Conflict => "The request conflicts with the current state (`last_owner`, `slug_taken`, `email_taken`, `already_member`, `organization_limit_exceeded`, `no_current_organization`, `id_taken`, `two_factor_already_enabled`, `two_factor_not_started`, `two_factor_not_enabled`).";
     PayloadTooLarge => "The body is over the configured size (`payload_too_large`).";
     UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`).";
-    Unprocessable => "Well-formed but invalid input (`validation_failed` with per-field `errors`, or `reserved_slug`, `not_a_member`, `unknown_role`).";
+    Unprocessable => "Well-formed but invalid input (`validation_failed` with per-field `errors`, or `reserved_slug`, `not_a_member`, `unknown_role`, `invalid_totp_code`).";
     Unavailable => "The database is unreachable (`service_unavailable`); retry later.";
 }
 

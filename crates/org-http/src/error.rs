@@ -151,7 +151,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Domain(e) => match e {
                 DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-                DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                DomainError::Unauthenticated(_) | DomainError::TotpRequired => {
+                    StatusCode::UNAUTHORIZED
+                }
                 DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
                 DomainError::Conflict { .. } | DomainError::LastOwner => StatusCode::CONFLICT,
                 DomainError::Validation(_) | DomainError::Unprocessable { .. } => {
@@ -183,7 +185,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_JSON);
         match self {
-            Self::Domain(DomainError::Unauthenticated(_)) => {
+            Self::Domain(DomainError::Unauthenticated(_) | DomainError::TotpRequired) => {
                 res.insert_header((
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"orgd\""),

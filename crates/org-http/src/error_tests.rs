@@ -23,6 +23,7 @@ fn table() -> Vec<(ApiError, u16, &'static str)> {
             401,
             "unauthenticated",
         ),
+        (d(DomainError::TotpRequired), 401, "totp_required"),
         (
             d(DomainError::missing_permission(
                 "missing permission: users:read",

@@ -1,5 +1,6 @@
 //! Users: signup, login and sessions (`users/auth.rs`), profiles and superuser
-//! administration (`users/profile.rs`), personal API keys (`users/api_keys.rs`).
+//! administration (`users/profile.rs`), personal API keys (`users/api_keys.rs`),
+//! two-factor authentication (`users/two_factor.rs`).
 use org_domain::users::{PublicUser, User};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use crate::json::ts;
 pub mod api_keys;
 pub mod auth;
 pub mod profile;
+pub mod two_factor;
 
 /// Registers the routes of this module. `/api/users/me/…` comes before `/api/users/{id}/…`.
 pub(crate) fn routes(cfg: &mut ServiceConfig) {
@@ -22,6 +24,9 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(auth::set_current_organization)
         .service(profile::get_me)
         .service(profile::update_me)
+        .service(two_factor::start_two_factor)
+        .service(two_factor::enable_two_factor)
+        .service(two_factor::disable_two_factor)
         .service(api_keys::list_my_api_keys)
         .service(api_keys::create_my_api_key)
         .service(api_keys::delete_my_api_key)

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use org_domain::ports::{Clock, IdGenerator, Mail, Mailer, PasswordHasher};
+use org_domain::two_factor::TOTP_SECRET_LEN;
 use org_domain::{DomainError, Result};
 use rand::RngCore as _;
 use time::OffsetDateTime;
@@ -24,8 +25,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// UUIDv7 ids (time-ordered, index friendly) and 256-bit secrets from the OS-seeded
-/// thread-local CSPRNG, base64url without padding.
+/// UUIDv7 ids (time-ordered, index friendly), 256-bit secrets from the OS-seeded
+/// thread-local CSPRNG, base64url without padding, and 160-bit TOTP secrets from the same.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RandomIds;
 
@@ -38,6 +39,12 @@ impl IdGenerator for RandomIds {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn new_totp_secret(&self) -> Vec<u8> {
+        let mut bytes = vec![0u8; TOTP_SECRET_LEN];
+        rand::rng().fill_bytes(&mut bytes);
+        bytes
     }
 }
 

@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, NotSet,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
@@ -112,6 +113,8 @@ fn active_model(user: &User, password_hash: Option<String>) -> users::ActiveMode
         is_service_account: Set(user.is_service_account),
         is_onboarded: Set(user.is_onboarded),
         two_factor_enabled: Set(user.two_factor_enabled),
+        // Written only by the two-factor methods, never by profile updates.
+        totp_secret: NotSet,
         created_at: Set(to_db(user.created)),
         updated_at: Set(to_db(user.updated)),
     }
@@ -179,6 +182,83 @@ impl UserRepository for SeaUsers {
             .map_err(|e| on_unique(e, EMAIL_TAKEN))?;
         if res.rows_affected == 0 {
             return Err(DomainError::not_found("user"));
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn find_totp_secret(&self, user_id: Uuid) -> Result<Option<String>> {
+        let secret: Option<Option<String>> = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(U::TotpSecret)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(secret.flatten())
+    }
+
+    async fn set_pending_totp_secret(
+        &self,
+        user_id: Uuid,
+        secret: &str,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        // The flag is part of the condition, so enabling and restarting cannot interleave.
+        let res = users::Entity::update_many()
+            .col_expr(U::TotpSecret, Expr::value(secret))
+            .col_expr(U::UpdatedAt, Expr::value(to_db(at)))
+            .filter(U::Id.eq(user_id))
+            .filter(U::TwoFactorEnabled.eq(false))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            let exists = users::Entity::find_by_id(user_id)
+                .count(&txn)
+                .await
+                .map_err(db_err)?
+                > 0;
+            return Err(if exists {
+                DomainError::conflict(
+                    "two_factor_already_enabled",
+                    "two-factor authentication is already enabled; disable it first",
+                )
+            } else {
+                user_not_found()
+            });
+        }
+        audit::insert(&txn, event).await?;
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn set_two_factor(
+        &self,
+        user_id: Uuid,
+        secret: &str,
+        enabled: bool,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        let kept = if enabled { Some(secret) } else { None };
+        let res = users::Entity::update_many()
+            .col_expr(U::TwoFactorEnabled, Expr::value(enabled))
+            .col_expr(U::TotpSecret, Expr::value(kept))
+            .col_expr(U::UpdatedAt, Expr::value(to_db(at)))
+            .filter(U::Id.eq(user_id))
+            .filter(U::TotpSecret.eq(secret))
+            .filter(U::TwoFactorEnabled.eq(!enabled))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 0 {
+            return Err(DomainError::conflict(
+                "two_factor_changed",
+                "two-factor settings changed meanwhile; reload and retry",
+            ));
         }
         audit::insert(&txn, event).await?;
         txn.commit().await.map_err(db_err)

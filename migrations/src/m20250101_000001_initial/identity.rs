@@ -21,6 +21,7 @@ pub enum Users {
     IsServiceAccount,
     IsOnboarded,
     TwoFactorEnabled,
+    TotpSecret,
     CreatedAt,
     UpdatedAt,
 }
@@ -75,6 +76,9 @@ pub(super) async fn create_users(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .col(flag(Users::IsServiceAccount))
             .col(flag(Users::IsOnboarded))
             .col(flag(Users::TwoFactorEnabled))
+            // Base32 TOTP secret: pending while `two_factor_enabled` is false, in force once
+            // it is true; never sent to clients.
+            .col(ColumnDef::new(Users::TotpSecret).text().null())
             .col(timestamp(Users::CreatedAt))
             .col(timestamp(Users::UpdatedAt))
             .to_owned(),

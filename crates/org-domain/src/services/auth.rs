@@ -21,7 +21,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 /// API keys touch `last_used_at` at most this often, to keep writes off the hot path.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
-fn invalid_credentials() -> DomainError {
+pub(super) fn invalid_credentials() -> DomainError {
     DomainError::Unauthenticated("invalid email or password".to_owned())
 }
 
@@ -52,12 +52,19 @@ impl Services {
         self.issue_session(user).await
     }
 
-    /// Password login.
+    /// Password login, with a one-time code for users who enabled two-factor
+    /// authentication (ignored for the others).
     ///
     /// # Errors
-    /// `401 unauthenticated` for an unknown email, wrong password, inactive user or
-    /// service account (they have no password).
-    pub async fn login(&self, email: &str, password: &str) -> Result<IssuedSession> {
+    /// `401 unauthenticated` for an unknown email, wrong password, inactive user, service
+    /// account (they have no password) or wrong one-time code; `401 totp_required` when
+    /// the password is right but the user's one-time code is missing.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        totp_code: Option<&str>,
+    ) -> Result<IssuedSession> {
         let Ok(email) = Email::parse(email) else {
             let _ = self.ports.hasher.verify(password, DUMMY_HASH).await;
             return Err(invalid_credentials());
@@ -72,6 +79,9 @@ impl Services {
         };
         if !self.ports.hasher.verify(password, &hash).await {
             return Err(invalid_credentials());
+        }
+        if user.two_factor_enabled {
+            self.check_login_totp(&user, totp_code).await?;
         }
         self.issue_session(user).await
     }

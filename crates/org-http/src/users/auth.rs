@@ -43,9 +43,11 @@ pub struct LoginRequest {
     /// Password.
     #[validate(length(max = 1024))]
     pub password: String,
-    /// One-time code for accounts with two-factor authentication (accepted; verification
-    /// is not implemented yet).
+    /// The current 6-digit code of the user's authenticator app; required when the account
+    /// has two-factor authentication (`401 totp_required` without it), ignored otherwise.
     #[serde(default)]
+    #[validate(length(max = 32))]
+    #[schema(example = "123456")]
     pub totp_code: Option<String>,
 }
 
@@ -116,7 +118,9 @@ pub async fn signup(
 /// Log in.
 ///
 /// Exchanges an email and password for a session token. Unknown emails, wrong passwords,
-/// inactive users and service accounts all answer the same `401`. No authentication.
+/// wrong one-time codes, inactive users and service accounts all answer the same `401
+/// unauthenticated`; a right password without the `totp_code` of an account with
+/// two-factor authentication answers `401 totp_required`. No authentication.
 #[utoipa::path(
     tag = "auth",
     responses(
@@ -134,7 +138,10 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
-    let session = state.services.login(&b.email, &b.password).await?;
+    let session = state
+        .services
+        .login(&b.email, &b.password, b.totp_code.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(SessionBody::from(session)))
 }
 

@@ -20,6 +20,7 @@ pub struct Model {
     pub is_service_account: bool,
     pub is_onboarded: bool,
     pub two_factor_enabled: bool,
+    pub totp_secret: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

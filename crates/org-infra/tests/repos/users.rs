@@ -5,7 +5,11 @@ use crate::both;
 use crate::code;
 use crate::support::TestDb;
 
-both!(insert_find_and_email_taken, update_and_list);
+both!(
+    insert_find_and_email_taken,
+    update_and_list,
+    two_factor_secret_lifecycle
+);
 
 async fn insert_find_and_email_taken(t: &TestDb) {
     let users = &t.ports.users;
@@ -85,4 +89,82 @@ async fn update_and_list(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(page.total, 0);
+}
+
+async fn two_factor_secret_lifecycle(t: &TestDb) {
+    let users = &t.ports.users;
+    let mut u = t.user("tf@x.io").await;
+    let ghost = t.new_user("ghost@x.io");
+    assert_eq!(users.find_totp_secret(u.id).await.unwrap(), None);
+    assert_eq!(users.find_totp_secret(ghost.id).await.unwrap(), None);
+    let ev = |a: &str| t.event(None, a, u.id);
+
+    // Pending secrets can be replaced; the profile is untouched but `updated` moves.
+    let at = t.at();
+    users
+        .set_pending_totp_secret(u.id, "AAAA", at, &ev("user.two_factor_started"))
+        .await
+        .unwrap();
+    users
+        .set_pending_totp_secret(u.id, "BBBB", at, &ev("user.two_factor_started"))
+        .await
+        .unwrap();
+    assert_eq!(
+        users.find_totp_secret(u.id).await.unwrap().as_deref(),
+        Some("BBBB")
+    );
+    u.updated = at;
+    assert_eq!(users.find_by_id(u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(t.audit_rows().await, 3);
+
+    // Enabling against a secret that is no longer stored changes nothing.
+    let r = users
+        .set_two_factor(u.id, "AAAA", true, t.at(), &ev("user.two_factor_enabled"))
+        .await;
+    assert_eq!(code(r), "two_factor_changed");
+    assert_eq!(t.audit_rows().await, 3);
+
+    let at = t.at();
+    users
+        .set_two_factor(u.id, "BBBB", true, at, &ev("user.two_factor_enabled"))
+        .await
+        .unwrap();
+    u.two_factor_enabled = true;
+    u.updated = at;
+    assert_eq!(users.find_by_id(u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        users.find_totp_secret(u.id).await.unwrap().as_deref(),
+        Some("BBBB")
+    );
+    assert_eq!(t.audit_rows().await, 4);
+
+    // A profile update keeps the secret; enabling twice or restarting enrollment is refused.
+    users.update(&u, None, &ev("user.updated")).await.unwrap();
+    assert_eq!(
+        users.find_totp_secret(u.id).await.unwrap().as_deref(),
+        Some("BBBB")
+    );
+    let r = users
+        .set_two_factor(u.id, "BBBB", true, t.at(), &ev("user.two_factor_enabled"))
+        .await;
+    assert_eq!(code(r), "two_factor_changed");
+    let r = users
+        .set_pending_totp_secret(u.id, "CCCC", t.at(), &ev("user.two_factor_started"))
+        .await;
+    assert_eq!(code(r), "two_factor_already_enabled");
+    let r = users
+        .set_pending_totp_secret(ghost.id, "CCCC", t.at(), &ev("user.two_factor_started"))
+        .await;
+    assert_eq!(code(r), "user_not_found");
+    assert_eq!(t.audit_rows().await, 5);
+
+    // Disabling erases the secret.
+    users
+        .set_two_factor(u.id, "BBBB", false, t.at(), &ev("user.two_factor_disabled"))
+        .await
+        .unwrap();
+    let found = users.find_by_id(u.id).await.unwrap().unwrap();
+    assert!(!found.two_factor_enabled);
+    assert_eq!(users.find_totp_secret(u.id).await.unwrap(), None);
+    assert_eq!(t.audit_rows().await, 6);
 }

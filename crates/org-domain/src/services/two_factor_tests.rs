@@ -1,0 +1,278 @@
+//! Two-factor use cases against mocked ports. The secret is RFC 6238's test key and the
+//! clock stands at its vector T = 1111111109, where the 6-digit code is `081804`.
+use std::sync::Arc;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use uuid::Uuid;
+
+use crate::DomainError;
+use crate::auth::{Actor, Credential, Principal};
+use crate::permissions::PermissionSet;
+use crate::ports::{
+    MockAuditRepository, MockClock, MockIdGenerator, MockMailer, MockMemberRepository,
+    MockOrganizationRepository, MockPasswordHasher, MockTokenRepository, MockUserRepository,
+};
+use crate::services::{Config, Ports, Services};
+use crate::users::User;
+use crate::values::Email;
+
+const NOW: OffsetDateTime = datetime!(2005-03-18 01:58:29 UTC);
+const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const GOOD: &str = "081804";
+const BAD: &str = "081805";
+
+#[derive(Default)]
+struct Mocks {
+    users: MockUserRepository,
+    tokens: MockTokenRepository,
+    ids: MockIdGenerator,
+    hasher: MockPasswordHasher,
+}
+
+impl Mocks {
+    fn services(mut self) -> Services {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        self.ids.expect_new_id().returning(Uuid::now_v7);
+        Services::new(
+            Ports {
+                users: Arc::new(self.users),
+                tokens: Arc::new(self.tokens),
+                organizations: Arc::new(MockOrganizationRepository::new()),
+                members: Arc::new(MockMemberRepository::new()),
+                audit: Arc::new(MockAuditRepository::new()),
+                clock: Arc::new(clock),
+                ids: Arc::new(self.ids),
+                hasher: Arc::new(self.hasher),
+                mailer: Arc::new(MockMailer::new()),
+            },
+            Config::default(),
+        )
+    }
+
+    /// The user's stored secret is `SECRET`.
+    fn stored_secret(mut self) -> Self {
+        self.users
+            .expect_find_totp_secret()
+            .returning(|_| Ok(Some(SECRET.to_owned())));
+        self
+    }
+}
+
+fn user(two_factor: bool) -> User {
+    User {
+        id: Uuid::from_u128(1),
+        email: Email::parse("ann@example.com").unwrap(),
+        username: "ann".into(),
+        name: None,
+        avatar_url: None,
+        company: None,
+        job_title: None,
+        metadata: json!({}),
+        is_active: true,
+        is_superuser: false,
+        is_service_account: false,
+        is_onboarded: false,
+        two_factor_enabled: two_factor,
+        created: OffsetDateTime::UNIX_EPOCH,
+        updated: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+fn session(user: User) -> Actor {
+    Actor {
+        principal: Principal {
+            user,
+            credential: Credential::Session {
+                id: Uuid::from_u128(9),
+                active_organization_id: None,
+            },
+        },
+        request_id: None,
+    }
+}
+
+fn api_key(user: User) -> Actor {
+    Actor {
+        principal: Principal {
+            user,
+            credential: Credential::ApiKey {
+                id: Uuid::from_u128(8),
+                scopes: PermissionSet::ALL,
+                organization_id: None,
+            },
+        },
+        request_id: None,
+    }
+}
+
+fn code<T: std::fmt::Debug>(r: crate::Result<T>) -> &'static str {
+    r.unwrap_err().code()
+}
+
+#[tokio::test]
+async fn start_stores_a_pending_secret_and_answers_it_once() {
+    let mut m = Mocks::default();
+    m.ids
+        .expect_new_totp_secret()
+        .times(1)
+        .returning(|| b"12345678901234567890".to_vec());
+    m.users
+        .expect_set_pending_totp_secret()
+        .withf(|id, secret, at, ev| {
+            *id == Uuid::from_u128(1)
+                && secret == SECRET
+                && *at == NOW
+                && ev.action == "user.two_factor_started"
+                && !ev.after.as_ref().unwrap().to_string().contains(SECRET)
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    let s = m.services();
+    let e = s.start_two_factor(&session(user(false))).await.unwrap();
+    assert_eq!(e.secret, SECRET);
+    assert!(
+        e.otpauth_url
+            .starts_with("otpauth://totp/orgd:ann%40example.com?")
+    );
+    assert!(e.otpauth_url.contains(SECRET));
+}
+
+#[tokio::test]
+async fn start_refuses_api_keys_and_enabled_users_before_any_write() {
+    let s = Mocks::default().services();
+    assert_eq!(
+        code(s.start_two_factor(&api_key(user(false))).await),
+        "illegal_operation"
+    );
+    assert_eq!(
+        code(s.start_two_factor(&session(user(true))).await),
+        "two_factor_already_enabled"
+    );
+    let mut bot = user(false);
+    bot.is_service_account = true;
+    assert_eq!(
+        code(s.start_two_factor(&session(bot)).await),
+        "illegal_operation"
+    );
+}
+
+#[tokio::test]
+async fn enable_checks_the_code_against_the_pending_secret() {
+    let mut m = Mocks::default().stored_secret();
+    m.users
+        .expect_set_two_factor()
+        .withf(|id, secret, enabled, at, ev| {
+            *id == Uuid::from_u128(1)
+                && secret == SECRET
+                && *enabled
+                && *at == NOW
+                && ev.action == "user.two_factor_enabled"
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(()));
+    let s = m.services();
+    let actor = session(user(false));
+    // A wrong code writes nothing (the mock allows one write only).
+    assert_eq!(
+        code(s.enable_two_factor(&actor, BAD).await),
+        "invalid_totp_code"
+    );
+    let u = s.enable_two_factor(&actor, GOOD).await.unwrap();
+    assert!(u.two_factor_enabled);
+    assert_eq!(u.updated, NOW);
+}
+
+#[tokio::test]
+async fn enable_without_enrollment_or_twice_or_by_key_is_refused() {
+    let mut m = Mocks::default();
+    m.users.expect_find_totp_secret().returning(|_| Ok(None));
+    let s = m.services();
+    assert_eq!(
+        code(s.enable_two_factor(&session(user(false)), GOOD).await),
+        "two_factor_not_started"
+    );
+    assert_eq!(
+        code(s.enable_two_factor(&session(user(true)), GOOD).await),
+        "two_factor_already_enabled"
+    );
+    assert_eq!(
+        code(s.enable_two_factor(&api_key(user(false)), GOOD).await),
+        "illegal_operation"
+    );
+}
+
+#[tokio::test]
+async fn disable_needs_a_valid_code_a_session_and_2fa_on() {
+    let mut m = Mocks::default().stored_secret();
+    m.users
+        .expect_set_two_factor()
+        .withf(|_, secret, enabled, _, ev| {
+            secret == SECRET && !*enabled && ev.action == "user.two_factor_disabled"
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(()));
+    let s = m.services();
+    assert_eq!(
+        code(s.disable_two_factor(&session(user(false)), GOOD).await),
+        "two_factor_not_enabled"
+    );
+    assert_eq!(
+        code(s.disable_two_factor(&api_key(user(true)), GOOD).await),
+        "illegal_operation"
+    );
+    let actor = session(user(true));
+    assert_eq!(
+        code(s.disable_two_factor(&actor, BAD).await),
+        "invalid_totp_code"
+    );
+    let u = s.disable_two_factor(&actor, GOOD).await.unwrap();
+    assert!(!u.two_factor_enabled);
+}
+
+#[tokio::test]
+async fn login_asks_for_and_checks_the_code() {
+    let mut m = Mocks::default().stored_secret();
+    m.users
+        .expect_find_for_login()
+        .returning(|_| Ok(Some((user(true), Some("hash".to_owned())))));
+    m.hasher
+        .expect_verify()
+        .returning(|password, _| password == "right");
+    m.ids.expect_new_secret().returning(|| "s".repeat(43));
+    m.tokens
+        .expect_insert_session()
+        .times(1)
+        .returning(|_| Ok(()));
+    let s = m.services();
+    let login = |p: &'static str, c: Option<&'static str>| s.login("ann@example.com", p, c);
+    // A wrong password says nothing about the second factor.
+    assert_eq!(code(login("wrong", None).await), "unauthenticated");
+    assert_eq!(code(login("wrong", Some(GOOD)).await), "unauthenticated");
+    assert!(matches!(
+        login("right", None).await,
+        Err(DomainError::TotpRequired)
+    ));
+    assert_eq!(code(login("right", Some(" ")).await), "totp_required");
+    assert_eq!(code(login("right", Some(BAD)).await), "unauthenticated");
+    let issued = login("right", Some(GOOD)).await.unwrap();
+    assert!(issued.user.two_factor_enabled);
+}
+
+#[tokio::test]
+async fn login_without_2fa_ignores_the_code() {
+    let mut m = Mocks::default();
+    m.users
+        .expect_find_for_login()
+        .returning(|_| Ok(Some((user(false), Some("hash".to_owned())))));
+    m.hasher.expect_verify().returning(|_, _| true);
+    m.ids.expect_new_secret().returning(|| "s".repeat(43));
+    m.tokens.expect_insert_session().returning(|_| Ok(()));
+    let s = m.services();
+    s.login("ann@example.com", "pw", Some("000000"))
+        .await
+        .unwrap();
+    s.login("ann@example.com", "pw", None).await.unwrap();
+}
