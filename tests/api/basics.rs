@@ -140,3 +140,51 @@ async fn security_headers_and_request_ids_on_every_response() {
         assert!(r.headers.get("x-request-id").is_some(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn cors_is_off_unless_configured() {
+    let preflight = |app: &crate::helpers::TestApp, origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, format!("{}/api/organizations", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let app = spawn_app().await;
+    let r = preflight(&app, "https://app.example").await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+
+    let app =
+        crate::helpers::spawn_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let r = preflight(&app, "https://app.example").await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let r = preflight(&app, "https://evil.example").await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

@@ -22,7 +22,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, Error, web};
 use org_domain::services::Services;
 use tracing_actix_web::TracingLogger;
@@ -127,6 +127,8 @@ pub fn app(
 > {
     let (app, api) = documented();
     let table = middleware::RouteTable::from_spec(&api);
+    let cors_enabled = !state.config.cors_origins.is_empty();
+    let cors = middleware::cors(&state.config.cors_origins);
     app.app_data(web::Data::new(state))
         .app_data(web::Data::new(table))
         .app_data(extract::query_config())
@@ -138,6 +140,8 @@ pub fn app(
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
+        // Outermost, so preflights are answered before authentication and routing.
+        .wrap(Condition::new(cors_enabled, cors))
 }
 
 #[cfg(test)]

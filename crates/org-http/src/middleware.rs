@@ -62,6 +62,23 @@ pub async fn request_id(
 const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// CORS for the configured origins (`ORGD_CORS_ORIGINS`; `*` allows any). With none
+/// configured the middleware is not installed at all, so browsers get no CORS grant.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    let base = if origins.iter().any(|o| o == "*") {
+        actix_cors::Cors::default().allow_any_origin()
+    } else {
+        origins
+            .iter()
+            .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(o))
+    };
+    base.allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allowed_header(REQUEST_ID)
+        .expose_headers([REQUEST_ID])
+        .max_age(600)
+}
+
 /// Adds security headers to every answer; Swagger UI (`/docs`) keeps a default CSP since
 /// it runs scripts and styles of its own.
 pub async fn security_headers(
