@@ -51,8 +51,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct HttpConfig {
     /// Largest accepted request body; larger ones answer `413 payload_too_large`.
     pub max_body_bytes: usize,
-    /// Origins allowed by CORS (not enforced yet: the API answers same-origin and
-    /// non-browser clients).
+    /// Origins allowed by CORS (`*` for any); empty turns CORS off.
     pub cors_origins: Vec<String>,
 }
 
