@@ -14,6 +14,11 @@ pub const API_KEY_PREFIX: &str = "orgd_k_";
 /// How many leading characters of an API key are kept in clear to identify it in lists.
 pub const API_KEY_DISPLAY_LEN: usize = 12;
 
+/// A well-formed argon2id hash (default parameters) of a random password. Login verifies
+/// against it when the account does not exist, so unknown emails take as long as wrong
+/// passwords; adapters test that their hasher really computes it.
+pub const DUMMY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Lb0m9w8Q7mWk5N3r9v1mJm8c1Zb7ZrGQ0F2s1u8q2wI";
+
 /// The SHA-256 of a token: the only form in which tokens are stored.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TokenHash([u8; 32]);

@@ -100,6 +100,21 @@ impl Mailer for LogMailer {
 mod tests {
     use super::*;
 
+    /// Login's timing equalizer must cost a real argon2 computation with our parameters:
+    /// a hash that failed to parse would answer unknown emails faster than wrong passwords.
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash_with_default_parameters() {
+        let parsed = PasswordHash::new(org_domain::auth::DUMMY_PASSWORD_HASH).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let params = argon2::Params::try_from(&parsed).unwrap();
+        let default = argon2::Params::default();
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (default.m_cost(), default.t_cost(), default.p_cost())
+        );
+        assert!(Argon2::default().verify_password(b"x", &parsed).is_err());
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_malformed_hashes_do_not() {
         let h = Argon2Hasher.hash("correct horse").await.unwrap();

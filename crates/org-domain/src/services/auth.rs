@@ -5,18 +5,15 @@ use uuid::Uuid;
 
 use super::Services;
 use crate::auth::{
-    API_KEY_DISPLAY_LEN, API_KEY_PREFIX, Actor, ApiKey, Credential, IssuedApiKey, IssuedSession,
-    NewApiKey, Principal, SESSION_PREFIX, Session, TokenHash, TokenKind,
+    API_KEY_DISPLAY_LEN, API_KEY_PREFIX, Actor, ApiKey, Credential, DUMMY_PASSWORD_HASH,
+    IssuedApiKey, IssuedSession, NewApiKey, Principal, SESSION_PREFIX, Session, TokenHash,
+    TokenKind,
 };
 use crate::error::{DomainError, Result};
 use crate::organizations::OrgRef;
 use crate::permissions::{Permission, PermissionSet};
 use crate::users::{NewUserRequest, User};
 use crate::values::{Email, check_len};
-
-/// A well-formed argon2id hash of a random password, verified against when the account does
-/// not exist so that unknown emails take as long as wrong passwords.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Lb0m9w8Q7mWk5N3r9v1mJm8c1Zb7ZrGQ0F2s1u8q2wI";
 
 /// API keys touch `last_used_at` at most this often, to keep writes off the hot path.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
@@ -66,14 +63,22 @@ impl Services {
         totp_code: Option<&str>,
     ) -> Result<IssuedSession> {
         let Ok(email) = Email::parse(email) else {
-            let _ = self.ports.hasher.verify(password, DUMMY_HASH).await;
+            let _ = self
+                .ports
+                .hasher
+                .verify(password, DUMMY_PASSWORD_HASH)
+                .await;
             return Err(invalid_credentials());
         };
         let found = self.ports.users.find_for_login(&email).await?;
         let (user, hash) = match found {
             Some((user, Some(hash))) if user.is_active && !user.is_service_account => (user, hash),
             _ => {
-                let _ = self.ports.hasher.verify(password, DUMMY_HASH).await;
+                let _ = self
+                    .ports
+                    .hasher
+                    .verify(password, DUMMY_PASSWORD_HASH)
+                    .await;
                 return Err(invalid_credentials());
             }
         };
