@@ -23,6 +23,8 @@ use crate::users::SeaUsers;
 
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pooled connections idle at least this long are pinged before use.
+const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// A pool of connections to the orgd database.
 #[derive(Clone, Debug)]
@@ -45,29 +47,39 @@ impl Database {
         max_connections: u32,
         acquire_timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(max_connections.max(1))
-            .acquire_timeout(acquire_timeout)
-            .connect_timeout(acquire_timeout)
-            .sqlx_logging(false);
-        if url.starts_with("sqlite:") {
-            if is_sqlite_memory(url) {
-                opts.max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None);
-            }
-            opts.map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                    .foreign_keys(true)
-            });
-        }
-        let conn = sea_orm::Database::connect(opts)
+        let conn = sea_orm::Database::connect(options(url, max_connections, acquire_timeout))
             .await
             .with_context(|| format!("connecting to the database ({})", redact(url)))?;
         Ok(Self { conn })
+    }
+
+    /// A pool that opens its connections on first use, from the runtime that uses them.
+    ///
+    /// An actix worker is a single-threaded runtime: a connection opened on another runtime
+    /// is woken through that runtime's I/O driver, a cross-thread hop on every query. Giving
+    /// each worker its own lazily opened pool keeps every query on one thread. Must be
+    /// called inside a Tokio runtime (the pool's maintenance task is spawned on it).
+    ///
+    /// # Errors
+    /// When the URL is malformed.
+    pub async fn connect_lazy(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let mut opts = options(url, max_connections, acquire_timeout);
+        opts.connect_lazy(true);
+        let conn = sea_orm::Database::connect(opts)
+            .await
+            .with_context(|| format!("configuring the database pool ({})", redact(url)))?;
+        Ok(Self { conn })
+    }
+
+    /// Whether per-worker pools ([`Database::connect_lazy`]) pay off: true for PostgreSQL.
+    /// SQLite connections already run on threads of their own, and an in-memory database
+    /// exists only inside its single connection, so SQLite keeps one shared pool.
+    pub fn suits_worker_pools(&self) -> bool {
+        self.conn.get_database_backend() == sea_orm::DbBackend::Postgres
     }
 
     /// Runs pending migrations.
@@ -101,6 +113,33 @@ impl Database {
             mailer: Arc::new(LogMailer),
         }
     }
+}
+
+/// Pool settings shared by eager and lazy pools.
+fn options(url: &str, max_connections: u32, acquire_timeout: Duration) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections.max(1))
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
+        // Ping only connections idle long enough to have been dropped (e.g. after a database
+        // restart); pinging on every checkout would add a round trip to every query.
+        .test_before_acquire_if_idle_for(STALE_AFTER)
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        if is_sqlite_memory(url) {
+            opts.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true)
+        });
+    }
+    opts
 }
 
 fn is_sqlite_memory(url: &str) -> bool {

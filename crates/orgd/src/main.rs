@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
             let user = services
                 .bootstrap_admin(&email, &password)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .context("creating the superuser")?;
             println!("superuser {} ({})", user.email, user.id);
             Ok(())
         }

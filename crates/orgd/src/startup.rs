@@ -65,19 +65,36 @@ impl Application {
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let local = listener.local_addr()?;
+        let http = HttpConfig {
+            max_body_bytes: config.max_body_bytes,
+            cors_origins: config.cors_origins.clone(),
+        };
         let state = AppState {
             services,
-            config: HttpConfig {
-                max_body_bytes: config.max_body_bytes,
-                cors_origins: config.cors_origins.clone(),
-            },
+            config: http.clone(),
         };
-        let mut server =
-            actix_web::HttpServer::new(move || org_http::app(state.clone())).listen(listener)?;
-        if let Some(w) = config.workers {
-            server = server.workers(w);
-        }
-        let server = server.run();
+        let workers = config
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+            .max(1);
+        let per_worker = WorkerPools {
+            enabled: database.suits_worker_pools(),
+            url: config.db.database_url.clone(),
+            size: config
+                .db
+                .db_pool
+                .div_ceil(u32::try_from(workers).unwrap_or(u32::MAX))
+                .max(1),
+            timeout: config.db.db_timeout,
+            domain: config.domain(),
+            http,
+        };
+        let server = actix_web::HttpServer::new(move || {
+            org_http::app(per_worker.state().unwrap_or_else(|| state.clone()))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
         Ok(Self {
             port: local.port(),
             address: local.to_string(),
@@ -115,6 +132,42 @@ impl Application {
     }
 }
 
+/// How each HTTP worker gets its own lazily opened pool (PostgreSQL), so every query runs
+/// on the worker's own single-threaded runtime; `ORGD_DB_POOL` is split between workers.
+#[derive(Clone)]
+struct WorkerPools {
+    enabled: bool,
+    url: String,
+    size: u32,
+    timeout: std::time::Duration,
+    domain: org_domain::services::Config,
+    http: HttpConfig,
+}
+
+impl WorkerPools {
+    /// This worker's state with its own pool, or `None` to share the process-wide pool.
+    fn state(&self) -> Option<AppState> {
+        if !self.enabled {
+            return None;
+        }
+        // Lazy: configures the pool without I/O, so blocking on it here does not block.
+        let db = futures::executor::block_on(Database::connect_lazy(
+            &self.url,
+            self.size,
+            self.timeout,
+        ))
+        .map_err(
+            |e| tracing::warn!(error = %e, "per-worker pool unavailable; sharing the main pool"),
+        )
+        .ok()?;
+        let services = Services::new(db.ports(), self.domain.clone());
+        Some(AppState {
+            services,
+            config: self.http.clone(),
+        })
+    }
+}
+
 /// Creates the configured superuser on first start; an existing account is left alone so
 /// that a restart never resets a password.
 async fn bootstrap(
@@ -123,19 +176,18 @@ async fn bootstrap(
     email: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let parsed =
-        Email::parse(email).map_err(|e| anyhow::anyhow!("ORGD_BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
+    let parsed = Email::parse(email).context("ORGD_BOOTSTRAP_ADMIN_EMAIL")?;
     let existing = database
         .ports()
         .users
         .find_by_email(&parsed)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .context("looking up the bootstrap admin")?;
     if existing.is_none() {
         let user = services
             .bootstrap_admin(email, password)
             .await
-            .map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
+            .context("creating the bootstrap admin")?;
         tracing::info!(email = %user.email, "bootstrap superuser created");
     }
     Ok(())
