@@ -27,13 +27,25 @@ async fn keys_are_shown_once_stored_hashed_and_revocable() {
         listed.get("token").is_none(),
         "the token is shown once: {listed}"
     );
-    // Only the hash is stored.
-    let plain = app
-        .scalar(&format!(
-            "SELECT COUNT(*) FROM api_keys WHERE token_hash = '{key}' OR prefix = '{key}'"
-        ))
-        .await;
-    assert_eq!(plain, 0);
+    // Only the SHA-256 is stored: no column holds the key itself.
+    let hash = org_domain::auth::TokenHash::of(&key).to_hex();
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM api_keys WHERE token_hash = $1",
+            vec![hash.into()]
+        )
+        .await,
+        1
+    );
+    let leaked = "SELECT COUNT(*) FROM api_keys WHERE token_hash = $1 OR prefix = $1 OR name = $1 OR scopes LIKE $2";
+    assert_eq!(
+        app.count(
+            leaked,
+            vec![key.clone().into(), format!("%{}%", &key[12..]).into()]
+        )
+        .await,
+        0
+    );
     // The key authenticates, and records its use.
     app.get("/api/users/me", &key).await.expect(200);
     let used = app.get("/api/users/me/api-keys", &token).await.expect(200);

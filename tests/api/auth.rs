@@ -19,6 +19,32 @@ async fn signup_login_me_logout() {
     assert!(r["token"].as_str().unwrap().starts_with("orgd_s_"));
     assert_eq!(r["user"]["email"], "ann@example.io");
     assert!(r["user"].get("password").is_none() && r["user"].get("password_hash").is_none());
+    // Sessions are stored as SHA-256 hashes only; passwords as argon2id PHC strings.
+    let first = r["token"].as_str().unwrap();
+    let hash = org_domain::auth::TokenHash::of(first).to_hex();
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM sessions WHERE token_hash = $1",
+            vec![hash.into()]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM sessions WHERE token_hash = $1",
+            vec![first.into()]
+        )
+        .await,
+        0
+    );
+    let stored = app
+        .count(
+            "SELECT COUNT(*) FROM users WHERE email = $1 AND password_hash LIKE $2",
+            vec!["ann@example.io".into(), "$argon2id$%".into()],
+        )
+        .await;
+    assert_eq!(stored, 1);
     let token = app.login("ANN@example.io", PASSWORD).await;
     let me = app.get("/api/users/me", &token).await.expect(200);
     assert_eq!(me["name"], "Ann");

@@ -265,7 +265,8 @@ impl TestApp {
     }
 
     /// One number from SQL with bound parameters written `$1`, `$2`… (ids as `Uuid`, so
-    /// the comparison works whatever the backend's column type).
+    /// the comparison works whatever the backend's column type). On SQLite every `$`
+    /// becomes `?`, so literal `$` belong in parameters, not in the SQL text.
     pub async fn count(&self, sql: &str, args: Vec<sea_orm::Value>) -> i64 {
         let row = self
             .db
