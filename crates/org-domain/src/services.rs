@@ -18,6 +18,8 @@ use crate::ports::{
 
 mod audit;
 mod auth;
+#[cfg(test)]
+mod fixtures;
 mod members;
 mod organizations;
 mod permissions;

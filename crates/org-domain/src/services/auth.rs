@@ -378,3 +378,7 @@ pub(super) fn user_not_found() -> DomainError {
         detail: "user not found".to_owned(),
     }
 }
+
+#[cfg(test)]
+#[path = "auth_tests.rs"]
+mod tests;

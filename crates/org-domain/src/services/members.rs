@@ -193,3 +193,7 @@ impl Services {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "members_tests.rs"]
+mod tests;

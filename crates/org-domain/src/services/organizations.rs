@@ -478,3 +478,7 @@ fn validate_settings(s: &OrgSettingsPatch) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "organizations_tests.rs"]
+mod tests;

@@ -1,0 +1,143 @@
+//! Shared fixtures for the use-case tests: every port mocked, a fixed clock, and
+//! ready-made users, principals and organizations.
+use std::sync::Arc;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Credential, Principal};
+use crate::organizations::{OrgAccess, OrgSettings, Organization};
+use crate::permissions::PermissionSet;
+use crate::ports::{
+    MockAuditRepository, MockClock, MockIdGenerator, MockMailer, MockMemberRepository,
+    MockOrganizationRepository, MockPasswordHasher, MockTokenRepository, MockUserRepository,
+};
+use crate::roles::{MemberRole, SystemRole};
+use crate::services::{Config, Ports, Services};
+use crate::users::User;
+use crate::values::Email;
+
+/// The fixed "now" of every test.
+pub const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+/// The organization every test talks about.
+pub const ORG: Uuid = Uuid::from_u128(0x0A);
+
+/// One mock per port; set expectations, then call [`Mocks::services`].
+#[derive(Default)]
+pub struct Mocks {
+    pub users: MockUserRepository,
+    pub tokens: MockTokenRepository,
+    pub organizations: MockOrganizationRepository,
+    pub members: MockMemberRepository,
+    pub hasher: MockPasswordHasher,
+    pub config: Config,
+}
+
+impl Mocks {
+    /// The services over these mocks, with a fixed clock and fresh ids.
+    pub fn services(self) -> Services {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(Uuid::new_v4);
+        ids.expect_new_secret().returning(|| "s".repeat(43));
+        Services::new(
+            Ports {
+                users: Arc::new(self.users),
+                tokens: Arc::new(self.tokens),
+                organizations: Arc::new(self.organizations),
+                members: Arc::new(self.members),
+                audit: Arc::new(MockAuditRepository::new()),
+                clock: Arc::new(clock),
+                ids: Arc::new(ids),
+                hasher: Arc::new(self.hasher),
+                mailer: Arc::new(MockMailer::new()),
+            },
+            self.config,
+        )
+    }
+
+    /// `access` answers [`ORG`] with the given caller role.
+    pub fn org_with_role(mut self, role: Option<SystemRole>) -> Self {
+        self.organizations.expect_access().returning(move |_, _| {
+            Ok(Some(OrgAccess {
+                org: organization(),
+                role: role.map(MemberRole::system),
+            }))
+        });
+        self
+    }
+}
+
+/// A user; `n` picks id and email.
+pub fn user(n: u128) -> User {
+    User {
+        id: Uuid::from_u128(n),
+        email: Email::parse(&format!("user{n}@example.com")).unwrap(),
+        username: format!("user{n}"),
+        name: None,
+        avatar_url: None,
+        company: None,
+        job_title: None,
+        metadata: json!({}),
+        is_active: true,
+        is_superuser: false,
+        is_service_account: false,
+        is_onboarded: false,
+        two_factor_enabled: false,
+        created: NOW,
+        updated: NOW,
+    }
+}
+
+/// `user` calling with a session.
+pub fn session(user: User) -> Actor {
+    Actor {
+        principal: Principal {
+            user,
+            credential: Credential::Session {
+                id: Uuid::from_u128(0x5E),
+                active_organization_id: None,
+            },
+        },
+        request_id: Some("req-1".into()),
+    }
+}
+
+/// `user` calling with an API key of these scopes.
+pub fn key(user: User, scopes: PermissionSet) -> Actor {
+    Actor {
+        principal: Principal {
+            user,
+            credential: Credential::ApiKey {
+                id: Uuid::from_u128(0x4B),
+                scopes,
+                organization_id: None,
+            },
+        },
+        request_id: None,
+    }
+}
+
+/// Organization [`ORG`], owned by user 1.
+pub fn organization() -> Organization {
+    Organization {
+        id: ORG,
+        name: "Acme".into(),
+        slug: "acme".into(),
+        description: None,
+        logo_url: None,
+        timezone: "UTC".into(),
+        owner: user(1).public(),
+        metadata: json!({}),
+        settings: OrgSettings::default(),
+        registry_key: "orgd_r_x".into(),
+        has_active_subscription: false,
+        trial_expiry: None,
+        member_count: 3,
+        created: NOW,
+        updated: NOW,
+    }
+}

@@ -1,0 +1,190 @@
+//! Organization use cases against mocked ports: every refusal happens before any write.
+use super::*;
+use crate::permissions::Permission;
+use crate::services::fixtures::{Mocks, key, session, user};
+use uuid::Uuid;
+
+fn new_org(name: &str) -> NewOrganization {
+    NewOrganization {
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn service_accounts_and_foreign_owners_are_refused_before_any_write() {
+    let mut m = Mocks::default();
+    m.organizations.expect_insert().never();
+    let s = m.services();
+    let mut bot = user(2);
+    bot.is_service_account = true;
+    let err = s
+        .create_organization(&session(bot), new_org("Bots"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "illegal_operation");
+    let req = NewOrganization {
+        owner_id: Some(Uuid::from_u128(3)),
+        ..new_org("For someone")
+    };
+    assert_eq!(
+        s.create_organization(&session(user(2)), req)
+            .await
+            .unwrap_err()
+            .code(),
+        "illegal_operation"
+    );
+    let narrow = key(user(2), PermissionSet::of(&[Permission::OrganizationRead]));
+    assert_eq!(
+        s.create_organization(&narrow, new_org("Scoped"))
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+}
+
+#[tokio::test]
+async fn creation_can_be_limited_to_superusers() {
+    let mut m = Mocks {
+        config: crate::services::Config {
+            org_creation: OrgCreation::Superusers,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    m.organizations
+        .expect_insert()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let s = m.services();
+    assert_eq!(
+        s.create_organization(&session(user(2)), new_org("No"))
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let mut admin = user(3);
+    admin.is_superuser = true;
+    assert!(
+        s.create_organization(&session(admin), new_org("Yes"))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_taken_derived_slug_is_retried_with_a_suffix_and_the_owner_limit_is_passed_on() {
+    let mut m = Mocks {
+        config: crate::services::Config {
+            max_orgs_per_owner: Some(3),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut seq = mockall::Sequence::new();
+    m.organizations
+        .expect_insert()
+        .withf(|o, max, e| {
+            o.slug == "acme-corp" && *max == Some(3) && e.action == "organization.created"
+        })
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, _| Err(DomainError::conflict("slug_taken", "taken")));
+    m.organizations
+        .expect_insert()
+        .withf(|o, _, _| o.slug.starts_with("acme-corp-") && o.slug.len() == "acme-corp-".len() + 6)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, _| Ok(()));
+    let view = m
+        .services()
+        .create_organization(&session(user(2)), new_org("Acme Corp"))
+        .await
+        .unwrap();
+    assert_eq!(view.org.owner.id, Uuid::from_u128(2));
+    assert_eq!(view.role, Some(RoleKey::System(SystemRole::Owner)));
+}
+
+#[tokio::test]
+async fn an_explicit_slug_that_is_taken_is_a_conflict() {
+    let mut m = Mocks::default();
+    m.organizations
+        .expect_insert()
+        .times(1)
+        .returning(|_, _, _| Err(DomainError::conflict("slug_taken", "taken")));
+    let req = NewOrganization {
+        slug: Some("acme".into()),
+        ..new_org("Acme")
+    };
+    assert_eq!(
+        m.services()
+            .create_organization(&session(user(2)), req)
+            .await
+            .unwrap_err()
+            .code(),
+        "slug_taken"
+    );
+}
+
+#[tokio::test]
+async fn updates_are_authorized_before_writing() {
+    let mut m = Mocks::default().org_with_role(Some(SystemRole::Member));
+    m.organizations.expect_update().never();
+    let s = m.services();
+    let rename = OrgPatch {
+        name: Some("Mine".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.update_organization(&session(user(4)), "acme", rename)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        s.delete_organization(&session(user(4)), "acme")
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+}
+
+#[tokio::test]
+async fn only_owners_transfer_ownership() {
+    let mut m = Mocks::default().org_with_role(Some(SystemRole::Admin));
+    m.organizations.expect_update().never();
+    m.members.expect_get().never();
+    let patch = OrgPatch {
+        owner_id: Some(Uuid::from_u128(4)),
+        ..Default::default()
+    };
+    let err = m
+        .services()
+        .update_organization(&session(user(4)), "acme", patch)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}
+
+#[tokio::test]
+async fn outsiders_get_not_found() {
+    let mut m = Mocks::default().org_with_role(None);
+    m.members.expect_list().never();
+    let err = m
+        .services()
+        .get_organization(
+            &session(user(9)),
+            "acme",
+            OrgExpand {
+                members: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+}
