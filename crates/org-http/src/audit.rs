@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated};
+use crate::docs::{BadRequest, OrgErrors};
 use crate::error::ApiResult;
 use crate::extract::OrgParam;
 use crate::json::{Rfc3339, ts};
@@ -96,10 +96,7 @@ pub struct AuditQuery {
     responses(
         (status = 200, description = "A page of events.", body = PageBody<AuditEventBody>),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
+        OrgErrors,
     )
 )]
 #[get("/api/organizations/{org}/audit-events")]

@@ -78,8 +78,8 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Shared problem responses, referenced from every path as
-/// `(status = 404, response = NotFound)`.
+/// Shared problem responses, referenced from paths as `(status = 404, response = NotFound)`
+/// or through the groups [`OrgErrors`] and [`JsonBodyErrors`].
 macro_rules! problem_responses {
     ($($name:ident => $desc:literal;)*) => {$(
         #[doc = $desc]
@@ -110,6 +110,34 @@ problem_responses! {
     UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`).";
     Unprocessable => "Well-formed but invalid input (`validation_failed` with per-field `errors`, or `reserved_slug`, `not_a_member`, `unknown_role`, `invalid_totp_code`).";
     Unavailable => "The database is unreachable (`service_unavailable`); retry later.";
+}
+
+/// The failures of a request with a JSON body, referencing the shared responses above:
+/// `400`, `413`, `415`, `422`. Use as `responses((status = 200, ...), JsonBodyErrors)`.
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyErrors {
+    #[response(status = 400)]
+    BadRequest(#[ref_response] BadRequest),
+    #[response(status = 413)]
+    PayloadTooLarge(#[ref_response] PayloadTooLarge),
+    #[response(status = 415)]
+    UnsupportedMediaType(#[ref_response] UnsupportedMediaType),
+    #[response(status = 422)]
+    Unprocessable(#[ref_response] Unprocessable),
+}
+
+/// The failures of an operation on an organization or its members, referencing the shared
+/// responses above: `401`, `403`, `404`, `409`.
+#[derive(utoipa::IntoResponses)]
+pub enum OrgErrors {
+    #[response(status = 401)]
+    Unauthenticated(#[ref_response] Unauthenticated),
+    #[response(status = 403)]
+    Forbidden(#[ref_response] Forbidden),
+    #[response(status = 404)]
+    NotFound(#[ref_response] NotFound),
+    #[response(status = 409)]
+    Conflict(#[ref_response] Conflict),
 }
 
 /// Swagger UI at `/docs/`, reading the document from [`SPEC_PATH`].

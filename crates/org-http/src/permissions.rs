@@ -13,10 +13,7 @@ use validator::Validate;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{JsonBodyErrors, OrgErrors, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::{Json, OrgParam};
 
@@ -195,10 +192,7 @@ pub async fn list_permissions(_auth: Auth) -> HttpResponse {
     params(OrgParam),
     responses(
         (status = 200, description = "Your role and permission map.", body = MyPermissionsBody),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
+        OrgErrors,
     )
 )]
 #[get("/api/organizations/{org}/permissions")]
@@ -221,14 +215,8 @@ pub async fn my_permissions(
     params(OrgParam, CheckQuery),
     responses(
         (status = 200, description = "The answer.", body = CheckBody),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        OrgErrors,
+        JsonBodyErrors,
     )
 )]
 #[post("/api/organizations/{org}/permissions/check")]

@@ -93,10 +93,7 @@ macro_rules! member_routes {
             use super::super::{AddMemberRequest, ChangeRoleRequest, MemberBody, MemberQuery};
             use crate::AppState;
             use crate::auth::Auth;
-            use crate::docs::{
-                BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthenticated,
-                Unprocessable, UnsupportedMediaType,
-            };
+            use crate::docs::{BadRequest, JsonBodyErrors, OrgErrors, Unprocessable};
             use crate::error::ApiResult;
             use crate::extract::{Json, MemberParam, OrgParam};
             use crate::pagination::{PageBody, PageParams};
@@ -110,11 +107,8 @@ macro_rules! member_routes {
                 responses(
                     (status = 200, description = "A page of members.", body = PageBody<MemberBody>),
                     (status = 400, response = BadRequest),
-                    (status = 401, response = Unauthenticated),
-                    (status = 403, response = Forbidden),
-                    (status = 404, response = NotFound),
-                    (status = 409, response = Conflict),
                     (status = 422, response = Unprocessable),
+                    OrgErrors,
                 )
             )]
             #[get($collection)]
@@ -136,14 +130,8 @@ macro_rules! member_routes {
                 params($($org)?),
                 responses(
                     (status = 201, description = "The new membership.", body = MemberBody),
-                    (status = 400, response = BadRequest),
-                    (status = 401, response = Unauthenticated),
-                    (status = 403, response = Forbidden),
-                    (status = 404, response = NotFound),
-                    (status = 409, response = Conflict),
-                    (status = 413, response = PayloadTooLarge),
-                    (status = 415, response = UnsupportedMediaType),
-                    (status = 422, response = Unprocessable),
+                    OrgErrors,
+                    JsonBodyErrors,
                 )
             )]
             #[post($collection)]
@@ -164,14 +152,8 @@ macro_rules! member_routes {
                 params($($org,)? MemberParam),
                 responses(
                     (status = 200, description = "The membership.", body = MemberBody),
-                    (status = 400, response = BadRequest),
-                    (status = 401, response = Unauthenticated),
-                    (status = 403, response = Forbidden),
-                    (status = 404, response = NotFound),
-                    (status = 409, response = Conflict),
-                    (status = 413, response = PayloadTooLarge),
-                    (status = 415, response = UnsupportedMediaType),
-                    (status = 422, response = Unprocessable),
+                    OrgErrors,
+                    JsonBodyErrors,
                 )
             )]
             #[patch($item)]
@@ -193,10 +175,7 @@ macro_rules! member_routes {
                 params($($org,)? MemberParam),
                 responses(
                     (status = 204, description = "The membership is gone."),
-                    (status = 401, response = Unauthenticated),
-                    (status = 403, response = Forbidden),
-                    (status = 404, response = NotFound),
-                    (status = 409, response = Conflict),
+                    OrgErrors,
                 )
             )]
             #[delete($item)]

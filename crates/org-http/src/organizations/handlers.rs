@@ -7,10 +7,7 @@ use super::requests::{
 };
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{BadRequest, Forbidden, JsonBodyErrors, OrgErrors, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::{Json, OrgParam};
 use crate::pagination::{PageBody, PageParams};
@@ -58,14 +55,8 @@ pub async fn list_organizations(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new organization.", body = OrgBody),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        OrgErrors,
+        JsonBodyErrors,
     )
 )]
 #[post("/api/organizations")]
@@ -93,10 +84,7 @@ pub async fn create_organization(
     responses(
         (status = 200, description = "The organization.", body = OrgBody),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
+        OrgErrors,
     )
 )]
 #[get("/api/organizations/{org}")]
@@ -126,14 +114,8 @@ pub async fn get_organization(
     params(OrgParam),
     responses(
         (status = 200, description = "The updated organization.", body = OrgBody),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        OrgErrors,
+        JsonBodyErrors,
     )
 )]
 #[patch("/api/organizations/{org}")]
@@ -159,10 +141,7 @@ pub async fn update_organization(
     params(OrgParam),
     responses(
         (status = 204, description = "The organization is gone."),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
+        OrgErrors,
     )
 )]
 #[delete("/api/organizations/{org}")]
@@ -187,14 +166,8 @@ pub async fn delete_organization(
     params(OrgParam),
     responses(
         (status = 200, description = "The organization with its subscription fields.", body = OrgBody),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        OrgErrors,
+        JsonBodyErrors,
     )
 )]
 #[patch("/api/organizations/{org}/subscription")]

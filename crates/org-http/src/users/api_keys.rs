@@ -9,10 +9,7 @@ use validator::Validate;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{BadRequest, Forbidden, JsonBodyErrors, NotFound, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::json::{Rfc3339, opt_ts, ts};
@@ -147,13 +144,10 @@ pub async fn list_my_api_keys(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The key, with its secret.", body = CreatedApiKeyBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/users/me/api-keys")]
@@ -205,13 +199,10 @@ pub async fn delete_my_api_key(
     params(("id" = Uuid, Path, description = "The service account's user id.")),
     responses(
         (status = 201, description = "The key, with its secret.", body = CreatedApiKeyBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/users/{id}/api-keys")]

@@ -10,10 +10,7 @@ use validator::Validate;
 use super::UserBody;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{Conflict, Forbidden, JsonBodyErrors, NotFound, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::json::ts;
@@ -97,12 +94,9 @@ pub struct CurrentOrganizationBody {
     tag = "auth",
     responses(
         (status = 201, description = "Account and session created.", body = SessionBody),
-        (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/auth/signup")]
@@ -125,11 +119,8 @@ pub async fn signup(
     tag = "auth",
     responses(
         (status = 200, description = "Session created.", body = SessionBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/auth/login")]
@@ -174,13 +165,10 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The current organization is set.", body = CurrentOrganizationBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/auth/session/organization")]

@@ -9,10 +9,7 @@ use validator::Validate;
 use super::UserBody;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Conflict, Forbidden, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{BadRequest, Conflict, Forbidden, JsonBodyErrors, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::json::nullable;
@@ -124,11 +121,8 @@ pub async fn get_me(auth: Auth) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated account.", body = UserBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[patch("/api/users/me")]
@@ -176,13 +170,10 @@ pub async fn list_users(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new account.", body = UserBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/users")]

@@ -8,10 +8,7 @@ use validator::Validate;
 use super::UserBody;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{
-    BadRequest, Conflict, Forbidden, PayloadTooLarge, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::docs::{Conflict, Forbidden, JsonBodyErrors, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::Json;
 
@@ -82,13 +79,10 @@ pub async fn start_two_factor(state: web::Data<AppState>, auth: Auth) -> ApiResu
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your account, with `two_factor_enabled: true`.", body = UserBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/users/me/two-factor/enable")]
@@ -114,13 +108,10 @@ pub async fn enable_two_factor(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your account, with `two_factor_enabled: false`.", body = UserBody),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
+        JsonBodyErrors,
     )
 )]
 #[post("/api/users/me/two-factor/disable")]
