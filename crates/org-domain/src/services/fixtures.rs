@@ -25,22 +25,40 @@ pub const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
 pub const ORG: Uuid = Uuid::from_u128(0x0A);
 
 /// One mock per port; set expectations, then call [`Mocks::services`].
-#[derive(Default)]
 pub struct Mocks {
     pub users: MockUserRepository,
     pub tokens: MockTokenRepository,
     pub organizations: MockOrganizationRepository,
     pub members: MockMemberRepository,
     pub hasher: MockPasswordHasher,
+    /// Fresh ids and secrets are provided; add expectations for anything else.
+    pub ids: MockIdGenerator,
+    /// What the clock answers.
+    pub now: OffsetDateTime,
     pub config: Config,
+}
+
+impl Default for Mocks {
+    fn default() -> Self {
+        Self {
+            users: MockUserRepository::new(),
+            tokens: MockTokenRepository::new(),
+            organizations: MockOrganizationRepository::new(),
+            members: MockMemberRepository::new(),
+            hasher: MockPasswordHasher::new(),
+            ids: MockIdGenerator::new(),
+            now: NOW,
+            config: Config::default(),
+        }
+    }
 }
 
 impl Mocks {
     /// The services over these mocks, with a fixed clock and fresh ids.
     pub fn services(self) -> Services {
         let mut clock = MockClock::new();
-        clock.expect_now().return_const(NOW);
-        let mut ids = MockIdGenerator::new();
+        clock.expect_now().return_const(self.now);
+        let mut ids = self.ids;
         ids.expect_new_id().returning(Uuid::new_v4);
         ids.expect_new_secret().returning(|| "s".repeat(43));
         Services::new(

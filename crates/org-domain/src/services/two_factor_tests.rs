@@ -1,111 +1,44 @@
 //! Two-factor use cases against mocked ports. The secret is RFC 6238's test key and the
 //! clock stands at its vector T = 1111111109, where the 6-digit code is `081804`.
-use std::sync::Arc;
-
-use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use uuid::Uuid;
 
 use crate::DomainError;
-use crate::auth::{Actor, Credential, Principal};
+use crate::auth::Actor;
 use crate::permissions::PermissionSet;
-use crate::ports::{
-    MockAuditRepository, MockClock, MockIdGenerator, MockMailer, MockMemberRepository,
-    MockOrganizationRepository, MockPasswordHasher, MockTokenRepository, MockUserRepository,
-};
-use crate::services::{Config, Ports, Services};
+use crate::services::fixtures::{self, Mocks, session};
 use crate::users::User;
-use crate::values::Email;
 
 const NOW: OffsetDateTime = datetime!(2005-03-18 01:58:29 UTC);
 const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 const GOOD: &str = "081804";
 const BAD: &str = "081805";
 
-#[derive(Default)]
-struct Mocks {
-    users: MockUserRepository,
-    tokens: MockTokenRepository,
-    ids: MockIdGenerator,
-    hasher: MockPasswordHasher,
+/// Mocks whose clock stands at the RFC 6238 vector time.
+fn mocks() -> Mocks {
+    Mocks {
+        now: NOW,
+        ..Mocks::default()
+    }
 }
 
-impl Mocks {
-    fn services(mut self) -> Services {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(NOW);
-        self.ids.expect_new_id().returning(Uuid::now_v7);
-        Services::new(
-            Ports {
-                users: Arc::new(self.users),
-                tokens: Arc::new(self.tokens),
-                organizations: Arc::new(MockOrganizationRepository::new()),
-                members: Arc::new(MockMemberRepository::new()),
-                audit: Arc::new(MockAuditRepository::new()),
-                clock: Arc::new(clock),
-                ids: Arc::new(self.ids),
-                hasher: Arc::new(self.hasher),
-                mailer: Arc::new(MockMailer::new()),
-            },
-            Config::default(),
-        )
-    }
-
-    /// The user's stored secret is `SECRET`.
-    fn stored_secret(mut self) -> Self {
-        self.users
-            .expect_find_totp_secret()
-            .returning(|_| Ok(Some(SECRET.to_owned())));
-        self
-    }
+/// The user's stored secret is `SECRET`.
+fn stored_secret(mut m: Mocks) -> Mocks {
+    m.users
+        .expect_find_totp_secret()
+        .returning(|_| Ok(Some(SECRET.to_owned())));
+    m
 }
 
 fn user(two_factor: bool) -> User {
-    User {
-        id: Uuid::from_u128(1),
-        email: Email::parse("ann@example.com").unwrap(),
-        username: "ann".into(),
-        name: None,
-        avatar_url: None,
-        company: None,
-        job_title: None,
-        metadata: json!({}),
-        is_active: true,
-        is_superuser: false,
-        is_service_account: false,
-        is_onboarded: false,
-        two_factor_enabled: two_factor,
-        created: OffsetDateTime::UNIX_EPOCH,
-        updated: OffsetDateTime::UNIX_EPOCH,
-    }
-}
-
-fn session(user: User) -> Actor {
-    Actor {
-        principal: Principal {
-            user,
-            credential: Credential::Session {
-                id: Uuid::from_u128(9),
-                active_organization_id: None,
-            },
-        },
-        request_id: None,
-    }
+    let mut u = fixtures::user(1);
+    u.two_factor_enabled = two_factor;
+    u
 }
 
 fn api_key(user: User) -> Actor {
-    Actor {
-        principal: Principal {
-            user,
-            credential: Credential::ApiKey {
-                id: Uuid::from_u128(8),
-                scopes: PermissionSet::ALL,
-                organization_id: None,
-            },
-        },
-        request_id: None,
-    }
+    fixtures::key(user, PermissionSet::ALL)
 }
 
 fn code<T: std::fmt::Debug>(r: crate::Result<T>) -> &'static str {
@@ -114,7 +47,7 @@ fn code<T: std::fmt::Debug>(r: crate::Result<T>) -> &'static str {
 
 #[tokio::test]
 async fn start_stores_a_pending_secret_and_answers_it_once() {
-    let mut m = Mocks::default();
+    let mut m = mocks();
     m.ids
         .expect_new_totp_secret()
         .times(1)
@@ -135,14 +68,14 @@ async fn start_stores_a_pending_secret_and_answers_it_once() {
     assert_eq!(e.secret, SECRET);
     assert!(
         e.otpauth_url
-            .starts_with("otpauth://totp/orgd:ann%40example.com?")
+            .starts_with("otpauth://totp/orgd:user1%40example.com?")
     );
     assert!(e.otpauth_url.contains(SECRET));
 }
 
 #[tokio::test]
 async fn start_refuses_api_keys_and_enabled_users_before_any_write() {
-    let s = Mocks::default().services();
+    let s = mocks().services();
     assert_eq!(
         code(s.start_two_factor(&api_key(user(false))).await),
         "illegal_operation"
@@ -161,7 +94,7 @@ async fn start_refuses_api_keys_and_enabled_users_before_any_write() {
 
 #[tokio::test]
 async fn enable_checks_the_code_against_the_pending_secret() {
-    let mut m = Mocks::default().stored_secret();
+    let mut m = stored_secret(mocks());
     m.users
         .expect_set_two_factor()
         .withf(|id, secret, enabled, at, ev| {
@@ -187,7 +120,7 @@ async fn enable_checks_the_code_against_the_pending_secret() {
 
 #[tokio::test]
 async fn enable_without_enrollment_or_twice_or_by_key_is_refused() {
-    let mut m = Mocks::default();
+    let mut m = mocks();
     m.users.expect_find_totp_secret().returning(|_| Ok(None));
     let s = m.services();
     assert_eq!(
@@ -206,7 +139,7 @@ async fn enable_without_enrollment_or_twice_or_by_key_is_refused() {
 
 #[tokio::test]
 async fn disable_needs_a_valid_code_a_session_and_2fa_on() {
-    let mut m = Mocks::default().stored_secret();
+    let mut m = stored_secret(mocks());
     m.users
         .expect_set_two_factor()
         .withf(|_, secret, enabled, _, ev| {
@@ -234,7 +167,7 @@ async fn disable_needs_a_valid_code_a_session_and_2fa_on() {
 
 #[tokio::test]
 async fn login_asks_for_and_checks_the_code() {
-    let mut m = Mocks::default().stored_secret();
+    let mut m = stored_secret(mocks());
     m.users
         .expect_find_for_login()
         .returning(|_| Ok(Some((user(true), Some("hash".to_owned())))));
@@ -263,7 +196,7 @@ async fn login_asks_for_and_checks_the_code() {
 
 #[tokio::test]
 async fn login_without_2fa_ignores_the_code() {
-    let mut m = Mocks::default();
+    let mut m = mocks();
     m.users
         .expect_find_for_login()
         .returning(|_| Ok(Some((user(false), Some("hash".to_owned())))));
