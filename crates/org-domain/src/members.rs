@@ -29,6 +29,13 @@ pub struct MemberFilter {
     pub role: Option<RoleKey>,
 }
 
+impl MemberFilter {
+    /// Whether the filter matches every member.
+    pub fn is_empty(&self) -> bool {
+        self.search.as_deref().is_none_or(str::is_empty) && self.role.is_none()
+    }
+}
+
 /// How a member to add is named.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberTarget {

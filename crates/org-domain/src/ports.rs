@@ -258,7 +258,10 @@ pub trait OrganizationRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MemberRepository: Send + Sync {
-    /// An org's members with their public user fields, oldest first.
+    /// An org's members with their public user fields, oldest first. `known_total` is
+    /// the number of members the filter matches when the caller already knows it (an
+    /// unfiltered list: the org's transactionally maintained `member_count`); the adapter
+    /// then skips its COUNT query.
     ///
     /// # Errors
     /// Storage failure only.
@@ -267,6 +270,7 @@ pub trait MemberRepository: Send + Sync {
         org_id: Uuid,
         filter: &MemberFilter,
         page: PageRequest,
+        known_total: Option<u64>,
     ) -> Result<Page<Member>>;
     /// One membership.
     ///

@@ -88,6 +88,7 @@ impl MemberRepository for SeaMembers {
         org_id: Uuid,
         filter: &MemberFilter,
         page: PageRequest,
+        known_total: Option<u64>,
     ) -> Result<Page<Member>> {
         let mut q = select(org_id);
         if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
@@ -101,7 +102,10 @@ impl MemberRepository for SeaMembers {
         if let Some(role) = filter.role {
             q = q.filter(members::Column::Role.eq(role.to_string()));
         }
-        let total = q.clone().count(&self.db).await.map_err(db_err)?;
+        let total = match known_total {
+            Some(n) => n,
+            None => q.clone().count(&self.db).await.map_err(db_err)?,
+        };
         let rows = q
             .order_by_asc(members::Column::CreatedAt)
             .order_by_asc(members::Column::UserId)

@@ -33,7 +33,11 @@ impl Services {
     ) -> Result<Page<Member>> {
         let (access, grant) = self.access(&actor.principal, org).await?;
         grant.require(PermissionSet::of(&[P::UsersRead]))?;
-        self.ports.members.list(access.org.id, &filter, page).await
+        let known = filter.is_empty().then_some(access.org.member_count);
+        self.ports
+            .members
+            .list(access.org.id, &filter, page, known)
+            .await
     }
 
     /// Adds an existing user with a role (default: the org's `default_role_id`, else `member`).

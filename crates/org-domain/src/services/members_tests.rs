@@ -129,3 +129,35 @@ async fn last_owner_refusals_from_the_store_reach_the_caller() {
         .unwrap_err();
     assert_eq!(err.code(), "last_owner");
 }
+
+#[tokio::test]
+async fn unfiltered_lists_reuse_the_maintained_member_count() {
+    let mut m = Mocks::default().org_with_role(Some(SystemRole::Member));
+    let mut seq = mockall::Sequence::new();
+    m.members
+        .expect_list()
+        .withf(|_, f, _, known| f.is_empty() && *known == Some(organization().member_count))
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, p, k| Ok(Page::new(vec![], k.unwrap_or_default(), p)));
+    m.members
+        .expect_list()
+        .withf(|_, f, _, known| !f.is_empty() && known.is_none())
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, p, _| Ok(Page::new(vec![], 0, p)));
+    let s = m.services();
+    let me = session(user(6));
+    let all = s
+        .list_members(&me, "acme", MemberFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total, 3);
+    let filtered = MemberFilter {
+        search: Some("ann".into()),
+        role: None,
+    };
+    s.list_members(&me, "acme", filtered, PageRequest::default())
+        .await
+        .unwrap();
+}

@@ -224,7 +224,12 @@ impl Services {
             Some(
                 self.ports
                     .members
-                    .list(access.org.id, &MemberFilter::default(), page)
+                    .list(
+                        access.org.id,
+                        &MemberFilter::default(),
+                        page,
+                        Some(access.org.member_count),
+                    )
                     .await?,
             )
         } else {

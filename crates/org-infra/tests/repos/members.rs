@@ -164,25 +164,39 @@ async fn list_filters(t: &TestDb) {
         p.items.into_iter().map(|m| m.user.id).collect::<Vec<_>>()
     };
     let all = m
-        .list(o.id, &MemberFilter::default(), PageRequest::default())
+        .list(o.id, &MemberFilter::default(), PageRequest::default(), None)
         .await
         .unwrap();
     assert_eq!(all.total, 4);
     // Oldest first.
     assert_eq!(ids(all), users.iter().map(|u| u.id).collect::<Vec<_>>());
     let page = m
-        .list(o.id, &MemberFilter::default(), PageRequest::new(2, 1))
+        .list(o.id, &MemberFilter::default(), PageRequest::new(2, 1), None)
         .await
         .unwrap();
     assert_eq!(page.total, 4);
     assert_eq!(ids(page), vec![users[1].id, users[2].id]);
+    // A total the caller already knows is taken as is (no COUNT query).
+    let known = m
+        .list(
+            o.id,
+            &MemberFilter::default(),
+            PageRequest::new(2, 0),
+            Some(42),
+        )
+        .await
+        .unwrap();
+    assert_eq!((known.total, known.items.len()), (42, 2));
 
     let by = |search: Option<&str>, role: Option<RoleKey>| MemberFilter {
         search: search.map(str::to_owned),
         role,
     };
     let q = |f: MemberFilter| async move {
-        ids(m.list(o.id, &f, PageRequest::default()).await.unwrap())
+        ids(m
+            .list(o.id, &f, PageRequest::default(), None)
+            .await
+            .unwrap())
     };
     assert_eq!(
         q(by(Some("@Y.IO"), None)).await,
@@ -200,7 +214,12 @@ async fn list_filters(t: &TestDb) {
     // Another org's members are not listed.
     let other = t.org(&users[1], "Other", "other").await;
     let listed = m
-        .list(other.id, &MemberFilter::default(), PageRequest::default())
+        .list(
+            other.id,
+            &MemberFilter::default(),
+            PageRequest::default(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(ids(listed), vec![users[1].id]);

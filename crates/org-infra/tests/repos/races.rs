@@ -121,7 +121,7 @@ async fn assert_one_owner(t: &TestDb, org: uuid::Uuid, member: uuid::Uuid) {
     let owners = t
         .ports
         .members
-        .list(org, &filter, Default::default())
+        .list(org, &filter, Default::default(), None)
         .await
         .unwrap();
     assert_eq!(owners.total, 1);
