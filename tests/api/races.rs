@@ -2,42 +2,60 @@
 //! run in parallel; on SQLite they serialize and must hold all the same).
 use serde_json::json;
 
-use crate::helpers::{id, spawn_app};
+use crate::helpers::{Resp, Team, TestApp, id, spawn_app};
+
+/// A team whose admin was made a second owner; returns it with the two owners' member paths.
+async fn two_owners(app: &TestApp, name: &str) -> (Team, String, String) {
+    let t = app.team(name).await;
+    let base = format!("/api/organizations/{}/members", t.org_id);
+    let (first, second) = (
+        format!("{base}/{}", t.owner_id),
+        format!("{base}/{}", t.admin_id),
+    );
+    app.patch(&second, &t.owner, json!({"role": "owner"}))
+        .await
+        .expect(200);
+    (t, first, second)
+}
+
+/// Exactly one side won with `ok`; the loser got `409 last_owner`; one owner is left and
+/// it is the owner of record.
+async fn assert_one_winner(app: &TestApp, t: &Team, a: Resp, b: Resp, ok: u16, round: u32) {
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [ok, 409], "round {round}: {a:?} {b:?}");
+    let loser = if a.status == 409 { a } else { b };
+    loser.problem(409, "last_owner");
+    let owners = app
+        .count(
+            "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'",
+            vec![id(&t.org_id)],
+        )
+        .await;
+    assert_eq!(owners, 1, "round {round}");
+    let consistent = app
+        .count(
+            "SELECT COUNT(*) FROM organizations o JOIN members m ON m.organization_id = o.id AND m.user_id = o.owner_id AND m.role = 'owner' WHERE o.id = $1",
+            vec![id(&t.org_id)],
+        )
+        .await;
+    assert_eq!(
+        consistent, 1,
+        "round {round}: the owner of record is a current owner"
+    );
+}
 
 #[tokio::test]
 async fn demoting_two_owners_at_once_leaves_one_owner() {
     let app = spawn_app().await;
     for round in 0..5 {
-        let t = app.team(&format!("Race {round}")).await;
-        let base = format!("/api/organizations/{}/members", t.org_id);
-        app.patch(
-            &format!("{base}/{}", t.admin_id),
-            &t.owner,
-            json!({"role": "owner"}),
-        )
-        .await
-        .expect(200);
-        let (first, second) = (
-            format!("{base}/{}", t.owner_id),
-            format!("{base}/{}", t.admin_id),
-        );
+        let (t, first, second) = two_owners(&app, &format!("Race {round}")).await;
         // A superuser demotes both, so neither request's authorization depends on the other.
         let (a, b) = tokio::join!(
             app.patch(&first, &app.admin, json!({"role": "member"})),
             app.patch(&second, &app.admin, json!({"role": "member"})),
         );
-        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
-        statuses.sort_unstable();
-        assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
-        let loser = if a.status == 409 { a } else { b };
-        loser.problem(409, "last_owner");
-        let owners = app
-            .count(
-                "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'",
-                vec![id(&t.org_id)],
-            )
-            .await;
-        assert_eq!(owners, 1, "round {round}");
+        assert_one_winner(&app, &t, a, b, 200, round).await;
     }
 }
 
@@ -45,38 +63,9 @@ async fn demoting_two_owners_at_once_leaves_one_owner() {
 async fn two_owners_leaving_at_once_leave_one_owner() {
     let app = spawn_app().await;
     for round in 0..5 {
-        let t = app.team(&format!("Leave {round}")).await;
-        let base = format!("/api/organizations/{}/members", t.org_id);
-        app.patch(
-            &format!("{base}/{}", t.admin_id),
-            &t.owner,
-            json!({"role": "owner"}),
-        )
-        .await
-        .expect(200);
-        let (first, second) = (
-            format!("{base}/{}", t.owner_id),
-            format!("{base}/{}", t.admin_id),
-        );
+        let (t, first, second) = two_owners(&app, &format!("Leave {round}")).await;
         let (a, b) = tokio::join!(app.delete(&first, &t.owner), app.delete(&second, &t.admin));
-        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
-        statuses.sort_unstable();
-        assert_eq!(statuses, [204, 409], "round {round}: {a:?} {b:?}");
-        let owners = app
-            .count(
-                "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'owner'",
-                vec![id(&t.org_id)],
-            )
-            .await;
-        assert_eq!(owners, 1, "round {round}");
-        // The owner of record is always a current owner.
-        let consistent = app
-            .count(
-                "SELECT COUNT(*) FROM organizations o JOIN members m ON m.organization_id = o.id AND m.user_id = o.owner_id AND m.role = 'owner' WHERE o.id = $1",
-                vec![id(&t.org_id)],
-            )
-            .await;
-        assert_eq!(consistent, 1, "round {round}");
+        assert_one_winner(&app, &t, a, b, 204, round).await;
     }
 }
 

@@ -49,6 +49,15 @@ pub enum Source {
 }
 
 impl Grant {
+    /// No permission at all (a subject refused by the org's rules).
+    pub const NONE: Self = Self {
+        permissions: PermissionSet::EMPTY,
+        superuser: false,
+        role_permissions: PermissionSet::EMPTY,
+        from_settings: PermissionSet::EMPTY,
+        scopes: None,
+    };
+
     /// Whether every permission of `needed` is held.
     #[inline]
     pub fn allows(&self, needed: PermissionSet) -> bool {

@@ -201,11 +201,11 @@ impl From<OrgView> for OrgBody {
         body.roles = v.roles.map(|roles| {
             roles
                 .into_iter()
-                .map(|(key, description, permissions)| RoleBody {
-                    name: key.clone(),
-                    key,
-                    description,
-                    permissions: permissions.names(),
+                .map(|r| RoleBody {
+                    key: r.key,
+                    name: r.name,
+                    description: r.description,
+                    permissions: r.permissions.names(),
                 })
                 .collect()
         });

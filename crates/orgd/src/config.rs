@@ -47,7 +47,7 @@ pub struct DbArgs {
         hide_env_values = true
     )]
     pub database_url: String,
-    /// Connection pool size.
+    /// Connections in all; on PostgreSQL split between the HTTP workers' own pools.
     #[arg(long, env = "ORGD_DB_POOL", default_value_t = 10)]
     pub db_pool: u32,
     /// Longest wait for a pooled connection before answering 503.

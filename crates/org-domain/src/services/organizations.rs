@@ -12,7 +12,7 @@ use crate::organizations::{
 };
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
-use crate::roles::{MemberRole, RoleKey, SystemRole};
+use crate::roles::{MemberRole, RoleInfo, RoleKey, SystemRole};
 use crate::values::{OrgName, Slug, Timezone, check_len, check_url};
 use serde_json::{Value, json};
 
@@ -40,8 +40,8 @@ pub struct OrgView {
     pub show_subscription: bool,
     /// Embedded members.
     pub members: Option<Page<Member>>,
-    /// Embedded roles: (key, description, permissions).
-    pub roles: Option<Vec<(String, String, PermissionSet)>>,
+    /// Embedded roles.
+    pub roles: Option<Vec<RoleInfo>>,
 }
 
 fn summary(o: &Organization) -> Value {
@@ -235,18 +235,9 @@ impl Services {
         } else {
             None
         };
-        let roles = expand.roles.then(|| {
-            SystemRole::ALL
-                .iter()
-                .map(|r| {
-                    (
-                        r.key().to_owned(),
-                        r.description().to_owned(),
-                        r.permissions(),
-                    )
-                })
-                .collect()
-        });
+        let roles = expand
+            .roles
+            .then(|| SystemRole::ALL.into_iter().map(RoleInfo::from).collect());
         Ok(OrgView {
             role: access.role.as_ref().map(|r| r.key),
             show_registry_key: access.role.is_some(),

@@ -129,13 +129,7 @@ impl Services {
                     "not_found" => "not_a_member",
                     other => other,
                 };
-                let denied = Grant {
-                    permissions: PermissionSet::EMPTY,
-                    superuser: false,
-                    role_permissions: PermissionSet::EMPTY,
-                    from_settings: PermissionSet::EMPTY,
-                    scopes: None,
-                };
+                let denied = Grant::NONE;
                 Ok(Self::answer(
                     wanted,
                     &denied,
