@@ -57,6 +57,15 @@ pub enum DomainError {
         /// Human readable explanation.
         detail: String,
     },
+    /// The thing named existed but can no longer be used (`invitation_expired`,
+    /// `invitation_revoked`).
+    #[error("{detail}")]
+    Gone {
+        /// Stable machine code.
+        code: &'static str,
+        /// Human readable explanation.
+        detail: String,
+    },
     /// The change would leave an organization without an owner.
     #[error("an organization must keep at least one owner")]
     LastOwner,
@@ -122,6 +131,14 @@ impl DomainError {
         }
     }
 
+    /// `410` with a specific code.
+    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Gone {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     /// `422` with a specific code.
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
         Self::Unprocessable {
@@ -141,6 +158,7 @@ impl DomainError {
             Self::NotFound { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Gone { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
             Self::TotpRequired => "totp_required",

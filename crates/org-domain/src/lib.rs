@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod invitations;
 pub mod members;
 pub mod organizations;
 pub mod pagination;

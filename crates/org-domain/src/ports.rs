@@ -17,6 +17,16 @@ use crate::roles::RoleKey;
 use crate::users::User;
 use crate::values::Email;
 
+mod invitations;
+mod roles;
+
+pub use invitations::{InvitationRepository, MailOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use invitations::{MockInvitationRepository, MockMailOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use roles::MockRoleRepository;
+pub use roles::RoleRepository;
+
 /// The current time. Code never reads the system clock directly.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Clock: Send + Sync {

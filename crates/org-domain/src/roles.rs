@@ -6,6 +6,10 @@ use uuid::Uuid;
 use crate::error::{DomainError, Result};
 use crate::permissions::{Permission as P, PermissionSet};
 
+mod custom;
+
+pub use custom::{CustomRole, NewRole, RoleName, RolePatch, RoleSummary};
+
 /// The built-in roles every organization has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SystemRole {

@@ -12,8 +12,9 @@ use crate::error::{DomainError, Result};
 use crate::organizations::{OrgAccess, OrgRef};
 use crate::policy::{self, Grant};
 use crate::ports::{
-    AuditRepository, Clock, IdGenerator, Mailer, MemberRepository, OrganizationRepository,
-    PasswordHasher, TokenRepository, UserRepository,
+    AuditRepository, Clock, IdGenerator, InvitationRepository, MailOutbox, Mailer,
+    MemberRepository, OrganizationRepository, PasswordHasher, RoleRepository, TokenRepository,
+    UserRepository,
 };
 
 mod audit;
@@ -52,6 +53,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// How long an invitation stays valid.
     pub invitation_ttl: Duration,
+    /// The server's public base URL (no trailing slash), for links in messages.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             max_orgs_per_owner: None,
             session_ttl: Duration::days(7),
             invitation_ttl: Duration::days(7),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -77,6 +81,10 @@ pub struct Ports {
     pub organizations: Arc<dyn OrganizationRepository>,
     /// Memberships.
     pub members: Arc<dyn MemberRepository>,
+    /// Custom roles.
+    pub roles: Arc<dyn RoleRepository>,
+    /// Invitations.
+    pub invitations: Arc<dyn InvitationRepository>,
     /// Audit log.
     pub audit: Arc<dyn AuditRepository>,
     /// Time.
@@ -87,6 +95,8 @@ pub struct Ports {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Mail delivery.
     pub mailer: Arc<dyn Mailer>,
+    /// The default mailer's outbox (`GET /api/outbox`).
+    pub outbox: Arc<dyn MailOutbox>,
 }
 
 /// The use cases of orgd.

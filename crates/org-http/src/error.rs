@@ -156,6 +156,7 @@ impl ResponseError for ApiError {
                 }
                 DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
                 DomainError::Conflict { .. } | DomainError::LastOwner => StatusCode::CONFLICT,
+                DomainError::Gone { .. } => StatusCode::GONE,
                 DomainError::Validation(_) | DomainError::Unprocessable { .. } => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }

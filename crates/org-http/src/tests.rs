@@ -6,8 +6,9 @@ use actix_web::dev::ServiceResponse;
 use actix_web::test;
 use org_domain::auth::{Session, TokenHash};
 use org_domain::ports::{
-    MockAuditRepository, MockClock, MockIdGenerator, MockMailer, MockMemberRepository,
-    MockOrganizationRepository, MockPasswordHasher, MockTokenRepository, MockUserRepository,
+    MockAuditRepository, MockClock, MockIdGenerator, MockInvitationRepository, MockMailOutbox,
+    MockMailer, MockMemberRepository, MockOrganizationRepository, MockPasswordHasher,
+    MockRoleRepository, MockTokenRepository, MockUserRepository,
 };
 use org_domain::services::{Config, Ports, Services};
 use org_domain::users::User;
@@ -65,11 +66,14 @@ impl Mocks {
             tokens: Arc::new(self.tokens),
             organizations: Arc::new(self.organizations),
             members: Arc::new(self.members),
+            roles: Arc::new(MockRoleRepository::new()),
+            invitations: Arc::new(MockInvitationRepository::new()),
             audit: Arc::new(self.audit),
             clock: Arc::new(clock),
             ids: Arc::new(self.ids),
             hasher: Arc::new(self.hasher),
             mailer: Arc::new(self.mailer),
+            outbox: Arc::new(MockMailOutbox::new()),
         };
         AppState {
             services: Services::new(ports, Config::default()),

@@ -15,9 +15,12 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::audit::SeaAudit;
+use crate::invitations::SeaInvitations;
+use crate::mail::{OutboxMailer, SeaOutbox};
 use crate::members::SeaMembers;
 use crate::organizations::SeaOrganizations;
-use crate::system::{Argon2Hasher, LogMailer, RandomIds, SystemClock};
+use crate::roles::SeaRoles;
+use crate::system::{Argon2Hasher, RandomIds, SystemClock};
 use crate::tokens::SeaTokens;
 use crate::users::SeaUsers;
 
@@ -98,7 +101,7 @@ impl Database {
     }
 
     /// All ports wired to this database, with the system clock, random ids and secrets,
-    /// the argon2id hasher and the log mailer.
+    /// the argon2id hasher and the outbox mailer.
     pub fn ports(&self) -> Ports {
         let db = self.conn.clone();
         Ports {
@@ -106,11 +109,14 @@ impl Database {
             tokens: Arc::new(SeaTokens::new(db.clone())),
             organizations: Arc::new(SeaOrganizations::new(db.clone())),
             members: Arc::new(SeaMembers::new(db.clone())),
-            audit: Arc::new(SeaAudit::new(db)),
+            roles: Arc::new(SeaRoles::new(db.clone())),
+            invitations: Arc::new(SeaInvitations::new(db.clone())),
+            audit: Arc::new(SeaAudit::new(db.clone())),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
             hasher: Arc::new(Argon2Hasher),
-            mailer: Arc::new(LogMailer),
+            mailer: Arc::new(OutboxMailer::new(db.clone())),
+            outbox: Arc::new(SeaOutbox::new(db)),
         }
     }
 }

@@ -15,16 +15,22 @@
 mod audit;
 mod db;
 pub mod entities;
+mod invitations;
+mod mail;
 mod members;
 mod organizations;
+mod roles;
 pub mod system;
 mod tokens;
 mod users;
 
 pub use audit::SeaAudit;
 pub use db::Database;
+pub use invitations::SeaInvitations;
+pub use mail::{OutboxMailer, SeaOutbox};
 pub use members::SeaMembers;
 pub use organizations::SeaOrganizations;
+pub use roles::SeaRoles;
 pub use system::{Argon2Hasher, LogMailer, RandomIds, SystemClock};
 pub use tokens::SeaTokens;
 pub use users::SeaUsers;

@@ -97,6 +97,10 @@ pub struct Config {
     /// Invitation lifetime.
     #[arg(long, env = "ORGD_INVITATION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub invitation_ttl: Duration,
+    /// Public base URL of this server, for links in invitation messages (default:
+    /// `http://` + the bind address).
+    #[arg(long, env = "ORGD_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Largest accepted request body; larger ones answer 413.
     #[arg(long, env = "ORGD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -149,6 +153,10 @@ impl Config {
             max_orgs_per_owner: self.max_orgs_per_owner,
             session_ttl: ttl(self.session_ttl),
             invitation_ttl: ttl(self.invitation_ttl),
+            public_url: self.public_url.as_deref().map_or_else(
+                || format!("http://{}", self.bind),
+                |u| u.trim_end_matches('/').to_owned(),
+            ),
         }
     }
 }

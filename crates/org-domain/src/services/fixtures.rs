@@ -11,8 +11,9 @@ use crate::auth::{Actor, Credential, Principal};
 use crate::organizations::{OrgAccess, OrgSettings, Organization};
 use crate::permissions::PermissionSet;
 use crate::ports::{
-    MockAuditRepository, MockClock, MockIdGenerator, MockMailer, MockMemberRepository,
-    MockOrganizationRepository, MockPasswordHasher, MockTokenRepository, MockUserRepository,
+    MockAuditRepository, MockClock, MockIdGenerator, MockInvitationRepository, MockMailOutbox,
+    MockMailer, MockMemberRepository, MockOrganizationRepository, MockPasswordHasher,
+    MockRoleRepository, MockTokenRepository, MockUserRepository,
 };
 use crate::roles::{MemberRole, SystemRole};
 use crate::services::{Config, Ports, Services};
@@ -30,6 +31,9 @@ pub struct Mocks {
     pub tokens: MockTokenRepository,
     pub organizations: MockOrganizationRepository,
     pub members: MockMemberRepository,
+    pub roles: MockRoleRepository,
+    pub invitations: MockInvitationRepository,
+    pub mailer: MockMailer,
     pub hasher: MockPasswordHasher,
     /// Fresh ids and secrets are provided; add expectations for anything else.
     pub ids: MockIdGenerator,
@@ -45,6 +49,9 @@ impl Default for Mocks {
             tokens: MockTokenRepository::new(),
             organizations: MockOrganizationRepository::new(),
             members: MockMemberRepository::new(),
+            roles: MockRoleRepository::new(),
+            invitations: MockInvitationRepository::new(),
+            mailer: MockMailer::new(),
             hasher: MockPasswordHasher::new(),
             ids: MockIdGenerator::new(),
             now: NOW,
@@ -67,11 +74,14 @@ impl Mocks {
                 tokens: Arc::new(self.tokens),
                 organizations: Arc::new(self.organizations),
                 members: Arc::new(self.members),
+                roles: Arc::new(self.roles),
+                invitations: Arc::new(self.invitations),
                 audit: Arc::new(MockAuditRepository::new()),
                 clock: Arc::new(clock),
                 ids: Arc::new(ids),
                 hasher: Arc::new(self.hasher),
-                mailer: Arc::new(MockMailer::new()),
+                mailer: Arc::new(self.mailer),
+                outbox: Arc::new(MockMailOutbox::new()),
             },
             self.config,
         )
