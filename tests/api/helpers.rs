@@ -306,6 +306,9 @@ impl TestApp {
             ("organizations", "id"),
             ("members", "organization_id, user_id"),
             ("audit_events", "id"),
+            ("custom_roles", "id"),
+            ("invitations", "id"),
+            ("outbox", "id"),
         ] {
             let stmt = Statement::from_string(
                 self.db.get_database_backend(),

@@ -165,14 +165,13 @@ pub fn evaluate(
         ));
     }
     let role_permissions = role.base_permissions();
-    let from_settings = if settings.members_can_invite
-        && role.key == RoleKey::System(SystemRole::Member)
-        && !role_permissions.contains(Permission::UsersInvite)
-    {
-        PermissionSet::of(&[Permission::UsersInvite])
-    } else {
-        PermissionSet::EMPTY
-    };
+    // "Any member may invite": whatever role they hold.
+    let from_settings =
+        if settings.members_can_invite && !role_permissions.contains(Permission::UsersInvite) {
+            PermissionSet::of(&[Permission::UsersInvite])
+        } else {
+            PermissionSet::EMPTY
+        };
     let held = role_permissions.union(from_settings);
     Ok(Grant {
         permissions: scopes.map_or(held, |s| held.intersect(s)),

@@ -86,6 +86,20 @@ fn member_role_and_members_can_invite() {
         g.explain(Permission::UsersRead, Some(&member)),
         Source::Role(SystemRole::Member)
     );
+    // Any member, whatever their role: a custom role without users:invite too.
+    let custom = MemberRole {
+        key: RoleKey::Custom(Uuid::from_u128(7)),
+        custom: Some(CustomRoleGrant {
+            id: Uuid::from_u128(7),
+            name: "viewer".into(),
+            permissions: PermissionSet::of(&[Permission::OrganizationRead]),
+        }),
+    };
+    let g = evaluate(&session(false), ORG, &s, Some(&custom)).unwrap();
+    assert!(g.permissions.contains(Permission::UsersInvite));
+    s.members_can_invite = false;
+    let g = evaluate(&session(false), ORG, &s, Some(&custom)).unwrap();
+    assert!(!g.permissions.contains(Permission::UsersInvite));
 }
 
 #[test]

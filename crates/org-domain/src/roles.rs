@@ -76,30 +76,6 @@ impl SystemRole {
     }
 }
 
-/// A role as listed to clients (`expand=roles`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleInfo {
-    /// The key memberships hold (`owner`, `admin`, `member`, or a custom role's id).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// What the role is for.
-    pub description: String,
-    /// The role's permissions before org settings.
-    pub permissions: PermissionSet,
-}
-
-impl From<SystemRole> for RoleInfo {
-    fn from(r: SystemRole) -> Self {
-        Self {
-            key: r.key().to_owned(),
-            name: r.key().to_owned(),
-            description: r.description().to_owned(),
-            permissions: r.permissions(),
-        }
-    }
-}
-
 /// What a membership holds: a system role or a custom role of the same organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoleKey {

@@ -21,12 +21,15 @@ mod audit;
 mod auth;
 #[cfg(test)]
 mod fixtures;
+mod invitations;
 mod members;
 mod organizations;
 mod permissions;
+mod roles;
 mod two_factor;
 mod users;
 
+pub use invitations::INVITATION_PREFIX;
 pub use organizations::{OrgExpand, OrgView};
 pub use permissions::{CheckResult, Explanation, MyPermissions};
 

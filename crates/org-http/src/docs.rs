@@ -24,7 +24,7 @@ pub const BEARER: &str = "bearer";
     info(
         title = "orgd",
         description = "Multi-tenant organization management: organizations, members, roles and \
-permissions, API keys, audit log.\n\nAuthenticate with `Authorization: Bearer <token>`, where \
+permissions, custom roles, invitations, API keys, audit log.\n\nAuthenticate with `Authorization: Bearer <token>`, where \
 the token is a session token (`orgd_s_…`, from signup or login) or a personal API key \
 (`orgd_k_…`). Errors are RFC 9457 `application/problem+json` documents with a stable `code`.\n\n\
 `{org}` in a path accepts the organization's UUID, slug, exact name, or `me` (the caller's \
@@ -40,6 +40,7 @@ current organization).",
             Forbidden,
             NotFound,
             Conflict,
+            Gone,
             PayloadTooLarge,
             UnsupportedMediaType,
             Unprocessable,
@@ -53,6 +54,8 @@ current organization).",
         (name = "api-keys", description = "Personal API keys, shown once and stored hashed."),
         (name = "organizations", description = "Organizations (tenants), their settings, ownership and subscription."),
         (name = "members", description = "Memberships and their roles. Also under `/users` and, for the current organization, `/api/organizations/members`."),
+        (name = "roles", description = "System roles and the organization's custom roles; a custom role named like a system role shadows it. Also under `/api/organizations/roles` for the current organization."),
+        (name = "invitations", description = "Invitations: the organization's side (also under `/api/organizations/invitations` for the current organization), the recipient's side, and the default mailer's outbox."),
         (name = "permissions", description = "The permission catalog, your permission map, and the permission check other services call."),
         (name = "audit", description = "The audit log of an organization."),
     )
@@ -103,9 +106,10 @@ macro_rules! problem_responses {
 problem_responses! {
     BadRequest => "Malformed JSON, query string or parameters (`bad_request`).";
     Unauthenticated => "No valid bearer token (`unauthenticated`); sent with `WWW-Authenticate: Bearer`. Login also answers `totp_required` when the account has two-factor authentication and no `totp_code` came.";
-    Forbidden => "The caller lacks a permission (`forbidden`, naming it in `detail`) or is refused by a rule (`illegal_operation`, `two_factor_required`, `api_keys_disabled`, `key_not_valid_for_organization`, `signup_disabled`).";
+    Forbidden => "The caller lacks a permission (`forbidden`, naming it in `detail`) or is refused by a rule (`illegal_operation`, `invitation_not_for_you`, `two_factor_required`, `api_keys_disabled`, `key_not_valid_for_organization`, `signup_disabled`).";
     NotFound => "No such resource, or one of another tenant (`not_found`, `user_not_found`).";
-    Conflict => "The request conflicts with the current state (`last_owner`, `slug_taken`, `email_taken`, `already_member`, `organization_limit_exceeded`, `no_current_organization`, `id_taken`, `two_factor_already_enabled`, `two_factor_not_started`, `two_factor_not_enabled`).";
+    Conflict => "The request conflicts with the current state (`last_owner`, `slug_taken`, `email_taken`, `already_member`, `organization_limit_exceeded`, `no_current_organization`, `id_taken`, `role_name_taken`, `role_in_use`, `invitation_pending`, `invitation_already_used`, `invitation_declined`, `two_factor_already_enabled`, `two_factor_not_started`, `two_factor_not_enabled`).";
+    Gone => "The invitation can no longer be used (`invitation_expired`, `invitation_revoked`).";
     PayloadTooLarge => "The body is over the configured size (`payload_too_large`).";
     UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`).";
     Unprocessable => "Well-formed but invalid input (`validation_failed` with per-field `errors`, or `reserved_slug`, `not_a_member`, `unknown_role`, `invalid_totp_code`).";

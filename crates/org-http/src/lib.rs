@@ -35,12 +35,14 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod invitations;
 pub mod json;
 pub mod members;
 pub mod middleware;
 pub mod organizations;
 pub mod pagination;
 pub mod permissions;
+pub mod roles;
 pub mod users;
 
 /// The default request body limit: 1 MiB.
@@ -77,9 +79,11 @@ pub struct AppState {
 /// (`/api/organizations/members`) come before `{org}`.
 fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
+    invitations::routes(cfg);
     users::routes(cfg);
     permissions::routes(cfg);
     members::routes(cfg);
+    roles::routes(cfg);
     organizations::routes(cfg);
     audit::routes(cfg);
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::json::{opt_opt_ts, ts};
 use crate::members::MemberBody;
 use crate::pagination::PageBody;
+use crate::roles::RoleBody;
 use crate::users::PublicUserBody;
 
 pub mod handlers;
@@ -92,19 +93,6 @@ impl From<OrgSettings> for SettingsBody {
             default_role_id: s.default_role_id,
         }
     }
-}
-
-/// A role of an organization, as embedded by `expand=roles`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct RoleBody {
-    /// The key memberships hold (`owner`, `admin`, `member`, or a custom role id).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-    /// What the role is for.
-    pub description: String,
-    /// Its permissions (canonical names).
-    pub permissions: Vec<String>,
 }
 
 /// An organization as the caller sees it.
@@ -198,17 +186,9 @@ impl From<OrgView> for OrgBody {
         body.has_active_subscription = subscription.map(|s| s.0);
         body.trial_expiry = subscription.map(|s| s.1);
         body.members = v.members.map(|p| PageBody::from_page(p, MemberBody::from));
-        body.roles = v.roles.map(|roles| {
-            roles
-                .into_iter()
-                .map(|r| RoleBody {
-                    key: r.key,
-                    name: r.name,
-                    description: r.description,
-                    permissions: r.permissions.names(),
-                })
-                .collect()
-        });
+        body.roles = v
+            .roles
+            .map(|roles| roles.into_iter().map(RoleBody::from).collect());
         body
     }
 }

@@ -15,7 +15,7 @@ use crate::ports::{
     MockMailer, MockMemberRepository, MockOrganizationRepository, MockPasswordHasher,
     MockRoleRepository, MockTokenRepository, MockUserRepository,
 };
-use crate::roles::{MemberRole, SystemRole};
+use crate::roles::{CustomRole, MemberRole, SystemRole};
 use crate::services::{Config, Ports, Services};
 use crate::users::User;
 use crate::values::Email;
@@ -96,6 +96,44 @@ impl Mocks {
             }))
         });
         self
+    }
+}
+
+impl Mocks {
+    /// The org's custom roles are `roles` (none: only system roles); every lookup of the
+    /// role port answers from them, and nobody holds any role.
+    pub fn with_roles(mut self, roles: Vec<CustomRole>) -> Self {
+        let all = roles.clone();
+        self.roles.expect_list().returning(move |_| Ok(all.clone()));
+        let all = roles.clone();
+        self.roles
+            .expect_get()
+            .returning(move |_, id| Ok(all.iter().find(|r| r.id == id).cloned()));
+        let all = roles.clone();
+        self.roles
+            .expect_find()
+            .returning(move |_, key| Ok(all.iter().find(|r| r.key() == key).cloned()));
+        let all = roles;
+        self.roles.expect_find_by_name().returning(move |_, name| {
+            let name = name.to_lowercase();
+            Ok(all.iter().find(|r| r.name.to_lowercase() == name).cloned())
+        });
+        self.roles.expect_holders().returning(|_| Ok(vec![]));
+        self
+    }
+}
+
+/// A custom role of [`ORG`] with these permissions; a system key as `name` shadows it.
+pub fn custom_role(n: u128, name: &str, permissions: PermissionSet) -> CustomRole {
+    CustomRole {
+        id: Uuid::from_u128(n),
+        organization_id: ORG,
+        name: name.to_owned(),
+        description: None,
+        permissions,
+        shadows: SystemRole::from_key(name),
+        created: NOW,
+        updated: NOW,
     }
 }
 

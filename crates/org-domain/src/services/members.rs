@@ -55,8 +55,8 @@ impl Services {
         let (access, grant) = self.access(&actor.principal, org).await?;
         grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
         let role = match role {
-            Some(r) => self.member_role(RoleKey::parse(&r)?)?,
-            None => Self::default_role(&access.org.settings)?,
+            Some(r) => self.resolve_role(access.org.id, &r).await?,
+            None => self.default_role(&access.org).await?,
         };
         if !may_manage_role(&grant, access.role.as_ref(), &role) {
             return Err(escalation(role.key));
@@ -96,15 +96,15 @@ impl Services {
     ) -> Result<Member> {
         let (access, grant) = self.access(&actor.principal, org).await?;
         grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
-        let new_role = self.member_role(RoleKey::parse(role)?)?;
         let org_id = access.org.id;
+        let new_role = self.resolve_role(org_id, role).await?;
         let current = self
             .ports
             .members
             .get(org_id, user_id)
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
-        let current_role = self.member_role(current.role)?;
+        let current_role = self.role_of(org_id, current.role).await?;
         self.check_manage(&grant, &access.role, &current_role, &new_role)?;
         if current.role == new_role.key {
             return Ok(current);
@@ -148,7 +148,7 @@ impl Services {
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
         if !leaving {
-            let current_role = self.member_role(current.role)?;
+            let current_role = self.role_of(org_id, current.role).await?;
             if !may_manage_role(&grant, access.role.as_ref(), &current_role) {
                 return Err(escalation(current.role));
             }
@@ -183,18 +183,6 @@ impl Services {
             }
         }
         Ok(())
-    }
-
-    /// A role key with its permissions. Custom roles arrive with the roles feature; until
-    /// then a custom key names no role of the org.
-    pub(super) fn member_role(&self, key: RoleKey) -> Result<MemberRole> {
-        match key {
-            RoleKey::System(r) => Ok(MemberRole::system(r)),
-            RoleKey::Custom(id) => Err(DomainError::unprocessable(
-                "unknown_role",
-                format!("'{id}' is not a role of this organization"),
-            )),
-        }
     }
 }
 

@@ -16,7 +16,9 @@ fn member(u: &User, role: SystemRole) -> Member {
 
 #[tokio::test]
 async fn admins_cannot_make_or_unmake_owners() {
-    let mut m = Mocks::default().org_with_role(Some(SystemRole::Admin));
+    let mut m = Mocks::default()
+        .org_with_role(Some(SystemRole::Admin))
+        .with_roles(vec![]);
     let (owner, plain) = (user(1), user(5));
     m.members.expect_get().returning(move |_, id| {
         let role = if id == owner.id {
@@ -89,8 +91,10 @@ async fn members_may_leave_but_not_remove_others() {
 }
 
 #[tokio::test]
-async fn unknown_roles_and_custom_keys_are_refused_before_lookups() {
-    let mut m = Mocks::default().org_with_role(Some(SystemRole::Owner));
+async fn unknown_roles_are_refused_before_member_lookups() {
+    let mut m = Mocks::default()
+        .org_with_role(Some(SystemRole::Owner))
+        .with_roles(vec![]);
     m.members.expect_get().never();
     m.users.expect_find_by_email().never();
     let s = m.services();
@@ -114,7 +118,9 @@ async fn unknown_roles_and_custom_keys_are_refused_before_lookups() {
 
 #[tokio::test]
 async fn last_owner_refusals_from_the_store_reach_the_caller() {
-    let mut m = Mocks::default().org_with_role(Some(SystemRole::Owner));
+    let mut m = Mocks::default()
+        .org_with_role(Some(SystemRole::Owner))
+        .with_roles(vec![]);
     m.members
         .expect_get()
         .returning(|_, _| Ok(Some(member(&user(1), SystemRole::Owner))));

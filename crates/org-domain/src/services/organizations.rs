@@ -12,9 +12,10 @@ use crate::organizations::{
 };
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
-use crate::roles::{MemberRole, RoleInfo, RoleKey, SystemRole};
+use crate::roles::{MemberRole, RoleKey, RoleSummary, SystemRole};
 use crate::values::{OrgName, Slug, Timezone, check_len, check_url};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// What `GET /api/organizations/{org}` should embed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub struct OrgView {
     /// Embedded members.
     pub members: Option<Page<Member>>,
     /// Embedded roles.
-    pub roles: Option<Vec<RoleInfo>>,
+    pub roles: Option<Vec<RoleSummary>>,
 }
 
 fn summary(o: &Organization) -> Value {
@@ -134,7 +135,7 @@ impl Services {
             metadata_ok(m)?;
         }
         let mut settings = OrgSettings::default();
-        validate_settings(&req.settings)?;
+        validate_new_settings(&req.settings)?;
         req.settings.apply(&mut settings);
         let now = self.ports.clock.now();
         let mut org = Organization {
@@ -235,9 +236,11 @@ impl Services {
         } else {
             None
         };
-        let roles = expand
-            .roles
-            .then(|| SystemRole::ALL.into_iter().map(RoleInfo::from).collect());
+        let roles = if expand.roles {
+            Some(self.role_summaries(access.org.id).await?)
+        } else {
+            None
+        };
         Ok(OrgView {
             role: access.role.as_ref().map(|r| r.key),
             show_registry_key: access.role.is_some(),
@@ -323,8 +326,9 @@ impl Services {
             metadata_ok(&m)?;
             o.metadata = m;
         }
-        validate_settings(&patch.settings)?;
-        patch.settings.apply(&mut o.settings);
+        let mut settings = patch.settings;
+        self.default_role_setting(o.id, &mut settings).await?;
+        settings.apply(&mut o.settings);
         o.updated = self.ports.clock.now();
         let action = if o.owner.id == before.owner.id {
             "organization.updated"
@@ -429,17 +433,41 @@ impl Services {
         })
     }
 
-    /// The role key a new member gets when none is named.
-    pub(super) fn default_role(settings: &OrgSettings) -> Result<MemberRole> {
-        let key = settings
+    /// The role a new member or invitation gets when none is named: the org's
+    /// `default_role_id`, else `member` (also when that custom role has vanished).
+    pub(super) async fn default_role(&self, org: &Organization) -> Result<MemberRole> {
+        let key = org
+            .settings
             .default_role_id
             .as_deref()
-            .map(RoleKey::parse)
-            .transpose()?;
-        Ok(MemberRole {
-            key: key.unwrap_or(RoleKey::System(SystemRole::Member)),
-            custom: None,
-        })
+            .and_then(|k| RoleKey::parse(k).ok())
+            .unwrap_or(RoleKey::System(SystemRole::Member));
+        let role = self.role_of(org.id, key).await?;
+        if matches!(role.key, RoleKey::Custom(_)) && role.custom.is_none() {
+            return Ok(MemberRole::system(SystemRole::Member));
+        }
+        Ok(role)
+    }
+
+    /// Checks and normalizes a new `default_role_id`: a role of the org (system key, custom
+    /// id or name), never `owner`; stored as the role's key.
+    async fn default_role_setting(&self, org_id: Uuid, s: &mut OrgSettingsPatch) -> Result<()> {
+        let Some(Some(input)) = &s.default_role_id else {
+            return Ok(());
+        };
+        let field = "settings.default_role_id";
+        let role = self
+            .resolve_role(org_id, input)
+            .await
+            .map_err(|e| DomainError::invalid(field, e.to_string()))?;
+        if role.key.is_owner() {
+            return Err(DomainError::invalid(
+                field,
+                "the default role cannot be owner",
+            ));
+        }
+        s.default_role_id = Some(Some(role.key.to_string()));
+        Ok(())
     }
 }
 
@@ -453,18 +481,19 @@ fn validate_text(description: Option<&String>, logo_url: Option<&String>) -> Res
     Ok(())
 }
 
-fn validate_settings(s: &OrgSettingsPatch) -> Result<()> {
+/// Settings of a new organization: it has no custom roles yet, so a default role must be
+/// `admin` or `member`.
+fn validate_new_settings(s: &OrgSettingsPatch) -> Result<()> {
     if let Some(Some(role)) = &s.default_role_id {
-        match RoleKey::parse(role) {
-            Ok(RoleKey::System(SystemRole::Owner)) => {
+        match SystemRole::from_key(role) {
+            Some(SystemRole::Owner) => {
                 return Err(DomainError::invalid(
                     "settings.default_role_id",
                     "the default role cannot be owner",
                 ));
             }
-            Ok(RoleKey::System(_)) => {}
-            // Custom roles arrive with the roles feature; until then only system roles exist.
-            _ => {
+            Some(_) => {}
+            None => {
                 return Err(DomainError::invalid(
                     "settings.default_role_id",
                     format!("'{role}' is not a role of this organization"),
