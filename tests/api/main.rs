@@ -11,4 +11,5 @@ mod openapi;
 mod organizations;
 mod permissions;
 mod races;
+mod roles;
 mod two_factor;

@@ -87,6 +87,17 @@ impl Mocks {
         )
     }
 
+    /// `access` answers [`ORG`] with the caller holding `role` (custom roles too).
+    pub fn org_with(mut self, role: MemberRole) -> Self {
+        self.organizations.expect_access().returning(move |_, _| {
+            Ok(Some(OrgAccess {
+                org: organization(),
+                role: Some(role.clone()),
+            }))
+        });
+        self
+    }
+
     /// `access` answers [`ORG`] with the given caller role.
     pub fn org_with_role(mut self, role: Option<SystemRole>) -> Self {
         self.organizations.expect_access().returning(move |_, _| {
