@@ -82,7 +82,7 @@ async fn every_documented_operation_is_served() {
     mocks.audit.expect_ping().returning(|| Ok(()));
     let app = app!(mocks);
     let ops = documented();
-    assert_eq!(ops.len(), 39, "{ops:?}");
+    assert_eq!(ops.len(), 62, "{ops:?}");
     for (method, template) in ops {
         let req = TestRequest::default()
             .method(method.parse().unwrap())
