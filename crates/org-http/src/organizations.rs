@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::invitations::InvitationBody;
 use crate::json::{opt_opt_ts, ts};
 use crate::members::MemberBody;
 use crate::pagination::PageBody;
@@ -147,6 +148,9 @@ pub struct OrgBody {
     /// The organization's roles; present with `expand=roles`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<RoleBody>>,
+    /// The newest 100 pending invitations; present with `expand=invitations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitations: Option<PageBody<InvitationBody>>,
 }
 
 impl OrgBody {
@@ -171,6 +175,7 @@ impl OrgBody {
             trial_expiry: None,
             members: None,
             roles: None,
+            invitations: None,
         }
     }
 }
@@ -186,6 +191,9 @@ impl From<OrgView> for OrgBody {
         body.has_active_subscription = subscription.map(|s| s.0);
         body.trial_expiry = subscription.map(|s| s.1);
         body.members = v.members.map(|p| PageBody::from_page(p, MemberBody::from));
+        body.invitations = v
+            .invitations
+            .map(|p| PageBody::from_page(p, InvitationBody::from));
         body.roles = v
             .roles
             .map(|roles| roles.into_iter().map(RoleBody::from).collect());

@@ -5,6 +5,7 @@ use super::users::check_metadata as metadata_ok;
 use super::{OrgCreation, Services};
 use crate::auth::Actor;
 use crate::error::{DomainError, Result};
+use crate::invitations::{Invitation, InvitationFilter, InvitationStatus};
 use crate::members::{Member, MemberFilter};
 use crate::organizations::{
     NewOrganization, OrgFilter, OrgPatch, OrgSettings, OrgSettingsPatch, Organization,
@@ -24,6 +25,8 @@ pub struct OrgExpand {
     pub members: bool,
     /// The org's roles.
     pub roles: bool,
+    /// The newest 100 pending invitations.
+    pub invitations: bool,
     /// Subscription fields.
     pub subscription: bool,
 }
@@ -43,6 +46,8 @@ pub struct OrgView {
     pub members: Option<Page<Member>>,
     /// Embedded roles.
     pub roles: Option<Vec<RoleSummary>>,
+    /// Embedded pending invitations.
+    pub invitations: Option<Page<Invitation>>,
 }
 
 fn summary(o: &Organization) -> Value {
@@ -204,6 +209,7 @@ impl Services {
             show_subscription: false,
             members: None,
             roles: None,
+            invitations: None,
             org,
         })
     }
@@ -220,6 +226,24 @@ impl Services {
     ) -> Result<OrgView> {
         let (access, grant) = self.access(&actor.principal, org).await?;
         grant.require(PermissionSet::of(&[P::OrganizationRead]))?;
+        if expand.members || expand.invitations {
+            grant.require(PermissionSet::of(&[P::UsersRead]))?;
+        }
+        let invitations = if expand.invitations {
+            let filter = InvitationFilter {
+                status: Some(InvitationStatus::Pending),
+            };
+            let now = self.ports.clock.now();
+            let page = PageRequest::new(100, 0);
+            Some(
+                self.ports
+                    .invitations
+                    .list(access.org.id, &filter, now, page)
+                    .await?,
+            )
+        } else {
+            None
+        };
         let members = if expand.members {
             let page = PageRequest::new(100, 0);
             Some(
@@ -247,6 +271,7 @@ impl Services {
             show_subscription: expand.subscription,
             members,
             roles,
+            invitations,
             org: access.org,
         })
     }
@@ -361,6 +386,7 @@ impl Services {
             show_subscription: false,
             members: None,
             roles: None,
+            invitations: None,
             org: o,
         })
     }
@@ -429,6 +455,7 @@ impl Services {
             show_subscription: true,
             members: None,
             roles: None,
+            invitations: None,
             org: o,
         })
     }

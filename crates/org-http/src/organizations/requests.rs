@@ -193,8 +193,9 @@ pub struct OrgListQuery {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgGetQuery {
-    /// Comma-separated embeds: `members` (first 100), `roles`. `invitations` and
-    /// `storage_config` are accepted and not embedded yet; other values answer 400.
+    /// Comma-separated embeds: `members` (first 100) and `invitations` (pending, newest
+    /// 100), both needing `users:read`; `roles`. `storage_config` is accepted and not
+    /// embedded yet; other values answer 400.
     #[param(example = "members,roles")]
     pub expand: Option<String>,
     /// Include `has_active_subscription` and `trial_expiry`.
@@ -215,7 +216,8 @@ impl OrgGetQuery {
             match item.trim() {
                 "members" => out.members = true,
                 "roles" => out.roles = true,
-                "" | "invitations" | "storage_config" => {}
+                "invitations" => out.invitations = true,
+                "" | "storage_config" => {}
                 other => {
                     return Err(ApiError::bad_request(format!(
                         "unknown expand value '{other}': expected members, roles, invitations or storage_config"
@@ -244,7 +246,13 @@ mod tests {
         let e = q("members, roles", Some(true)).unwrap();
         assert!(e.members && e.roles && e.subscription);
         let e = q("invitations,storage_config,", None).unwrap();
-        assert_eq!(e, OrgExpand::default());
+        assert_eq!(
+            e,
+            OrgExpand {
+                invitations: true,
+                ..OrgExpand::default()
+            }
+        );
         assert_eq!(q("members,owners", None).unwrap_err().code(), "bad_request");
     }
 }
