@@ -4,5 +4,6 @@ pub mod api_keys;
 pub mod audit_events;
 pub mod members;
 pub mod organizations;
+pub mod outbox;
 pub mod sessions;
 pub mod users;

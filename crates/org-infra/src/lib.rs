@@ -2,8 +2,8 @@
 //!
 //! The adapters behind org-domain's ports: sea-orm repositories that run unchanged on
 //! SQLite (the embedded default) and PostgreSQL, plus the system clock, random ids and
-//! secrets, argon2id password hashing and a log mailer. [`Database`] connects, migrates
-//! and hands out every port wired together.
+//! secrets, argon2id password hashing, and mail (an outbox table by default, or SMTP).
+//! [`Database`] connects, migrates and hands out every port wired together.
 //!
 //! Each mutating repository method writes its audit event with [`audit`]'s one helper in
 //! the same transaction as the change; invariants spanning rows (last owner, organizations
@@ -27,10 +27,10 @@ mod users;
 pub use audit::SeaAudit;
 pub use db::Database;
 pub use invitations::SeaInvitations;
-pub use mail::{OutboxMailer, SeaOutbox};
+pub use mail::{OutboxMailer, SeaOutbox, SmtpMailer};
 pub use members::SeaMembers;
 pub use organizations::SeaOrganizations;
 pub use roles::SeaRoles;
-pub use system::{Argon2Hasher, LogMailer, RandomIds, SystemClock};
+pub use system::{Argon2Hasher, RandomIds, SystemClock};
 pub use tokens::SeaTokens;
 pub use users::SeaUsers;

@@ -1,11 +1,11 @@
 //! The non-storage adapters: system clock, random ids and secrets, argon2id password
-//! hashing and a mailer that writes to the log.
+//! hashing.
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use org_domain::ports::{Clock, IdGenerator, Mail, Mailer, PasswordHasher};
+use org_domain::ports::{Clock, IdGenerator, PasswordHasher};
 use org_domain::two_factor::TOTP_SECRET_LEN;
 use org_domain::{DomainError, Result};
 use rand::RngCore as _;
@@ -81,18 +81,6 @@ impl PasswordHasher for Argon2Hasher {
         })
         .await
         .unwrap_or(false)
-    }
-}
-
-/// Delivers mail to the log (the default until an SMTP adapter or an outbox exists).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LogMailer;
-
-#[async_trait]
-impl Mailer for LogMailer {
-    async fn send(&self, mail: &Mail) -> Result<()> {
-        tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail");
-        Ok(())
     }
 }
 

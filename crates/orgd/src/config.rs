@@ -17,7 +17,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run pending migrations, then serve HTTP.
-    Serve(Config),
+    // Boxed: `Config` dwarfs the other variants (clippy::large_enum_variant).
+    Serve(Box<Config>),
     /// Run pending migrations and exit.
     Migrate(DbArgs),
     /// Create (or promote) a superuser and exit.
@@ -101,6 +102,18 @@ pub struct Config {
     /// `http://` + the bind address).
     #[arg(long, env = "ORGD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// SMTP relay for outgoing mail, in lettre's URL form: `smtp://host:25` (plain text),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465`.
+    /// Unset: mail is kept in the outbox table, readable at `GET /api/outbox`.
+    #[arg(long, env = "ORGD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail (`Name <address>` or an address).
+    #[arg(
+        long,
+        env = "ORGD_MAIL_FROM",
+        default_value = "orgd <noreply@localhost>"
+    )]
+    pub mail_from: String,
     /// Largest accepted request body; larger ones answer 413.
     #[arg(long, env = "ORGD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -136,7 +149,7 @@ impl Config {
             bind,
         ]);
         match cli.command {
-            Command::Serve(c) => c,
+            Command::Serve(c) => *c,
             _ => unreachable!("parsed a serve command"),
         }
     }
@@ -158,5 +171,40 @@ impl Config {
                 |u| u.trim_end_matches('/').to_owned(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Config {
+        let cli = Cli::parse_from(["orgd", "serve"].iter().chain(args));
+        match cli.command {
+            Command::Serve(c) => *c,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mail_settings_default_to_the_outbox() {
+        let c = serve(&[]);
+        assert_eq!(c.smtp_url, None);
+        assert_eq!(c.mail_from, "orgd <noreply@localhost>");
+    }
+
+    #[test]
+    fn mail_settings_parse() {
+        let c = serve(&[
+            "--smtp-url",
+            "smtps://u:p@mail.example.com:465",
+            "--mail-from",
+            "Acme <noreply@example.com>",
+        ]);
+        assert_eq!(
+            c.smtp_url.as_deref(),
+            Some("smtps://u:p@mail.example.com:465")
+        );
+        assert_eq!(c.mail_from, "Acme <noreply@example.com>");
     }
 }

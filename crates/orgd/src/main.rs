@@ -10,7 +10,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
             startup::init_tracing(&config.log, config.log_format);
-            let app = startup::Application::build(config).await?;
+            let app = startup::Application::build(*config).await?;
             tracing::info!(address = %app.address(), "orgd listening");
             app.run_until_stopped().await
         }

@@ -1,12 +1,14 @@
 //! The composition root: store → ports → services → HTTP server.
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use org_domain::services::Services;
+use org_domain::ports::Mailer;
+use org_domain::services::{Ports, Services};
 use org_domain::values::Email;
 use org_http::{AppState, HttpConfig};
-use org_infra::Database;
+use org_infra::{Database, SmtpMailer};
 
 use crate::config::{Config, DbArgs, LogFormat};
 
@@ -53,9 +55,11 @@ impl Application {
     /// # Errors
     /// When the store is unreachable, migrations fail or the address cannot be bound.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Mail settings first: a typo there should not wait for a database (or migrate it).
+        let smtp = smtp_mailer(&config)?;
         let database = connect(&config.db).await?;
         database.migrate().await.context("running migrations")?;
-        let services = Services::new(database.ports(), config.domain());
+        let services = Services::new(ports(&database, smtp.as_ref()), config.domain());
         if let (Some(email), Some(password)) = (
             &config.bootstrap_admin_email,
             &config.bootstrap_admin_password,
@@ -86,6 +90,7 @@ impl Application {
                 .div_ceil(u32::try_from(workers).unwrap_or(u32::MAX))
                 .max(1),
             timeout: config.db.db_timeout,
+            smtp,
             domain: config.domain(),
             http,
         };
@@ -140,6 +145,8 @@ struct WorkerPools {
     url: String,
     size: u32,
     timeout: std::time::Duration,
+    /// The one SMTP mailer, shared: it holds no connection tied to a runtime.
+    smtp: Option<Arc<dyn Mailer>>,
     domain: org_domain::services::Config,
     http: HttpConfig,
 }
@@ -160,12 +167,40 @@ impl WorkerPools {
             |e| tracing::warn!(error = %e, "per-worker pool unavailable; sharing the main pool"),
         )
         .ok()?;
-        let services = Services::new(db.ports(), self.domain.clone());
+        let services = Services::new(ports(&db, self.smtp.as_ref()), self.domain.clone());
         Some(AppState {
             services,
             config: self.http.clone(),
         })
     }
+}
+
+/// The SMTP mailer when `ORGD_SMTP_URL` is set (an empty value counts as unset), built once
+/// for every worker; `None` keeps the database's outbox mailer. Logs which one is in use.
+///
+/// # Errors
+/// When the URL or `ORGD_MAIL_FROM` is malformed — better at startup than at the first
+/// invitation.
+fn smtp_mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn Mailer>>> {
+    let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        tracing::info!(
+            "mail is kept in the outbox table (GET /api/outbox); set ORGD_SMTP_URL to deliver it"
+        );
+        return Ok(None);
+    };
+    let mailer = SmtpMailer::new(url, &config.mail_from)
+        .context("configuring mail delivery (ORGD_SMTP_URL, ORGD_MAIL_FROM)")?;
+    tracing::info!(smtp = %mailer.endpoint(), from = %config.mail_from, "mail is delivered over SMTP");
+    Ok(Some(Arc::new(mailer)))
+}
+
+/// The database's ports, with `smtp` in place of the outbox mailer when configured.
+fn ports(database: &Database, smtp: Option<&Arc<dyn Mailer>>) -> Ports {
+    let mut ports = database.ports();
+    if let Some(mailer) = smtp {
+        ports.mailer = Arc::clone(mailer);
+    }
+    ports
 }
 
 /// Creates the configured superuser on first start; an existing account is left alone so

@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod members;
 mod organizations;
+mod outbox;
 mod races;
 mod tokens;
 mod users;
