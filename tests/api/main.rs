@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod basics;
 mod helpers;
+mod invitations;
 mod isolation;
 mod members;
 mod openapi;

@@ -146,12 +146,15 @@ impl Services {
     /// Revokes a pending invitation (again: no change).
     ///
     /// # Errors
-    /// `404`; `403` without `users:invite`; `409 invitation_already_used` /
-    /// `invitation_declined`.
+    /// `404`; `403` without `users:invite` or for a role beyond the caller's permissions;
+    /// `409 invitation_already_used` / `invitation_declined`.
     pub async fn revoke_invitation(&self, actor: &Actor, org: &str, id: Uuid) -> Result<()> {
         let (access, grant) = self.access(&actor.principal, org).await?;
         grant.require(PermissionSet::of(&[P::UsersInvite]))?;
         let inv = self.org_invitation(&access, id).await?;
+        // Withdrawing an invitation is managing its role, like sending it.
+        let role = self.role_of(access.org.id, inv.role).await?;
+        Self::check_assignable(&grant, &access, &role)?;
         let event = self.event(
             Some(actor),
             Some(access.org.id),
@@ -340,8 +343,8 @@ impl Services {
             subject: format!("You are invited to join {}", inv.organization.name),
             body: format!(
                 "{inviter} invited you to join {org} as {role}.\n\n\
-                 Accept the invitation: {base}/invitations/accept?token={token}\n\n\
-                 Or, signed in (sign up first with this address if you have no account):\n\
+                 To accept, sign in (or sign up with this address first) and send the\n\
+                 token to the accept link:\n\n\
                  POST {base}/api/invitations/accept\n\
                  {{\"token\": \"{token}\"}}\n\n\
                  The invitation expires at {expires}.\n",

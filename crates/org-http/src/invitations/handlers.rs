@@ -133,7 +133,7 @@ macro_rules! invitation_routes {
 
             #[utoipa::path(
                 summary = concat!("Resend an invitation ", $what, "."),
-                description = "Requires `users:invite`. Sends a new token with a new expiry; the old token stops working. Works for pending and expired invitations; accepted or declined: `409 invitation_already_used` / `invitation_declined`; revoked: `410 invitation_revoked`.",
+                description = "Requires `users:invite`. Sends a new token with a new expiry; the old token stops working. Works for pending and expired invitations (an expired one while a newer invitation for the address is pending: `409 invitation_pending`); accepted or declined: `409 invitation_already_used` / `invitation_declined`; revoked: `410 invitation_revoked`.",
                 tag = "invitations",
                 security(("bearer" = [])),
                 params($($org,)? InvitationParam),
@@ -155,7 +155,7 @@ macro_rules! invitation_routes {
 
             #[utoipa::path(
                 summary = concat!("Revoke an invitation ", $what, "."),
-                description = "Requires `users:invite`. Its token stops working; revoking again changes nothing. Accepted or declined: `409 invitation_already_used` / `invitation_declined`.",
+                description = "Requires `users:invite` and every permission of the invitation's role. Its token stops working; revoking again changes nothing. Accepted or declined: `409 invitation_already_used` / `invitation_declined`.",
                 tag = "invitations",
                 security(("bearer" = [])),
                 params($($org,)? InvitationParam),
