@@ -5,9 +5,11 @@
 mod support;
 
 mod audit;
+mod invitations;
 mod members;
 mod organizations;
 mod races;
+mod roles;
 mod tokens;
 mod users;
 
