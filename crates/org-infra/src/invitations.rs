@@ -1,5 +1,6 @@
 //! [`InvitationRepository`] on sea-orm.
 use async_trait::async_trait;
+use org_domain::Result;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::TokenHash;
 use org_domain::invitations::{Invitation, InvitationFilter, NewInvitation};
@@ -7,10 +8,17 @@ use org_domain::members::Member;
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::InvitationRepository;
 use org_domain::roles::RoleKey;
-use org_domain::{DomainError, Result};
-use sea_orm::DatabaseConnection;
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, DatabaseConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::entities::invitations::Column as I;
+
+mod accept;
+mod answer;
+mod query;
+mod write;
 
 /// [`InvitationRepository`] on sea-orm.
 #[derive(Clone, Debug)]
@@ -25,69 +33,74 @@ impl SeaInvitations {
     }
 }
 
-fn pending() -> DomainError {
-    DomainError::Unknown(anyhow::anyhow!("SeaInvitations is being written"))
-}
-
 #[async_trait]
 impl InvitationRepository for SeaInvitations {
     async fn list(
         &self,
-        _org_id: Uuid,
-        _filter: &InvitationFilter,
-        _now: OffsetDateTime,
-        _page: PageRequest,
+        org_id: Uuid,
+        filter: &InvitationFilter,
+        now: OffsetDateTime,
+        page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        let _ = &self.db;
-        Err(pending())
+        let scope = Condition::all().add(I::OrganizationId.eq(org_id));
+        query::list(&self.db, scope, filter.status, now, page).await
     }
+
     async fn list_for_email(
         &self,
-        _email: &str,
-        _filter: &InvitationFilter,
-        _now: OffsetDateTime,
-        _page: PageRequest,
+        email: &str,
+        filter: &InvitationFilter,
+        now: OffsetDateTime,
+        page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        Err(pending())
+        let scope = Condition::all().add(I::Email.eq(email));
+        query::list(&self.db, scope, filter.status, now, page).await
     }
-    async fn get(&self, _id: Uuid) -> Result<Option<Invitation>> {
-        Err(pending())
+
+    async fn get(&self, id: Uuid) -> Result<Option<Invitation>> {
+        query::get(&self.db, id).await
     }
-    async fn find_by_token(&self, _hash: &TokenHash) -> Result<Option<Invitation>> {
-        Err(pending())
+
+    async fn find_by_token(&self, hash: &TokenHash) -> Result<Option<Invitation>> {
+        query::one(&self.db, I::TokenHash.eq(hash.to_hex())).await
     }
+
     async fn insert(
         &self,
-        _invitation: &NewInvitation,
-        _now: OffsetDateTime,
-        _audit: &AuditEvent,
+        invitation: &NewInvitation,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<Invitation> {
-        Err(pending())
+        write::insert(&self.db, invitation, now, audit).await
     }
+
     async fn renew(
         &self,
-        _id: Uuid,
-        _token_hash: &str,
-        _expires_at: OffsetDateTime,
-        _now: OffsetDateTime,
-        _audit: &AuditEvent,
+        id: Uuid,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<Invitation> {
-        Err(pending())
+        write::renew(&self.db, id, token_hash, expires_at, now, audit).await
     }
-    async fn revoke(&self, _id: Uuid, _now: OffsetDateTime, _audit: &AuditEvent) -> Result<()> {
-        Err(pending())
+
+    async fn revoke(&self, id: Uuid, now: OffsetDateTime, audit: &AuditEvent) -> Result<()> {
+        answer::revoke(&self.db, id, now, audit).await
     }
+
     async fn accept(
         &self,
-        _id: Uuid,
-        _user_id: Uuid,
-        _fallback_role: RoleKey,
-        _now: OffsetDateTime,
-        _audit: &[AuditEvent],
+        id: Uuid,
+        user_id: Uuid,
+        fallback_role: RoleKey,
+        now: OffsetDateTime,
+        audit: &[AuditEvent],
     ) -> Result<Member> {
-        Err(pending())
+        accept::accept(&self.db, id, user_id, fallback_role, now, audit).await
     }
-    async fn decline(&self, _id: Uuid, _now: OffsetDateTime, _audit: &AuditEvent) -> Result<()> {
-        Err(pending())
+
+    async fn decline(&self, id: Uuid, now: OffsetDateTime, audit: &AuditEvent) -> Result<()> {
+        answer::decline(&self.db, id, now, audit).await
     }
 }

@@ -18,12 +18,14 @@ use crate::audit;
 use crate::db::{Unique, begin_write, db_err, is_fk_violation, on_unique, to_db};
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock;
+use crate::roles::ensure_holdable;
 use crate::users::{contains_ci, user_not_found};
 
 mod owners;
 mod query;
 
-use query::{MemberRow, get, select};
+pub(crate) use query::get;
+use query::{MemberRow, select};
 
 const ALREADY_MEMBER: &[Unique] = &[Unique {
     needle: "",
@@ -44,15 +46,17 @@ impl SeaMembers {
     }
 }
 
-fn add_err(e: DbErr) -> DomainError {
+/// A failed membership insert: a missing user, or one who is already a member.
+pub(crate) fn add_err(e: DbErr) -> DomainError {
     if is_fk_violation(&e) {
         return user_not_found();
     }
     on_unique(e, ALREADY_MEMBER)
 }
 
-/// Adds `delta` to the org's `member_count`; `false` when the org is gone.
-async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64) -> Result<bool> {
+/// Adds `delta` to the org's `member_count`; `false` when the org is gone. On PostgreSQL
+/// the UPDATE also locks the org's row until the transaction ends, like `lock`.
+pub(crate) async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64) -> Result<bool> {
     let col = organizations::Column::MemberCount;
     let res = organizations::Entity::update_many()
         .col_expr(col, Expr::col(col).add(delta))
@@ -138,6 +142,7 @@ impl MemberRepository for SeaMembers {
         if !count_in(&txn, org_id, 1).await? {
             return Err(DomainError::not_found("organization"));
         }
+        ensure_holdable(&txn, org_id, role).await?;
         let row = members::ActiveModel {
             organization_id: Set(org_id),
             user_id: Set(user_id),
@@ -167,6 +172,7 @@ impl MemberRepository for SeaMembers {
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
         let (org, current) = locked_member(&txn, org_id, user_id).await?;
+        ensure_holdable(&txn, org_id, role).await?;
         let stops_owning = current.is_owner() && !role.is_owner();
         if stops_owning {
             owners::ensure_not_last(&txn, org_id).await?;

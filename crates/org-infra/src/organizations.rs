@@ -4,18 +4,19 @@ use org_domain::audit::AuditEvent;
 use org_domain::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::OrganizationRepository;
-use org_domain::roles::{MemberRole, RoleKey, SystemRole};
+use org_domain::roles::{RoleKey, SystemRole};
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, NotSet, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::audit;
 use crate::db::{Unique, begin_write, corrupt, db_err, is_fk_violation, on_unique, to_db};
 use crate::entities::{members, organizations, users};
+use crate::roles::holdable;
 use crate::users::{contains_ci, user_not_found};
 
 mod query;
@@ -71,6 +72,21 @@ fn fields(org: &Organization) -> Result<organizations::ActiveModel> {
         created_at: NotSet,
         updated_at: Set(to_db(org.updated)),
     })
+}
+
+/// Refuses a `default_role_id` naming a custom role the org does not have; run under the
+/// org's lock, which a role's deletion also takes.
+async fn default_role_exists(txn: &DatabaseTransaction, org: &Organization) -> Result<()> {
+    let key = org.settings.default_role_id.as_deref().map(RoleKey::parse);
+    if let Some(Ok(RoleKey::Custom(id))) = key
+        && !holdable(txn, org.id, id).await?
+    {
+        return Err(DomainError::invalid(
+            "settings.default_role_id",
+            format!("'{id}' is not a role of this organization"),
+        ));
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -173,11 +189,8 @@ impl OrganizationRepository for SeaOrganizations {
             }
         };
         let Some(row) = row else { return Ok(None) };
-        let (org, role) = row.into_domain()?;
-        Ok(Some(OrgAccess {
-            org,
-            role: role.map(|key| MemberRole { key, custom: None }),
-        }))
+        let (org, role) = row.into_access()?;
+        Ok(Some(OrgAccess { org, role }))
     }
 
     async fn list(
@@ -223,6 +236,7 @@ impl OrganizationRepository for SeaOrganizations {
         lock(&txn, org.id)
             .await?
             .ok_or_else(|| DomainError::not_found("organization"))?;
+        default_role_exists(&txn, org).await?;
         let mut row = fields(org)?;
         if org.owner.id != previous_owner {
             transfer::ownership(&txn, org.id, previous_owner, org.owner.id, org.updated).await?;

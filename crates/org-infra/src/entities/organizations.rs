@@ -35,6 +35,8 @@ pub enum Relation {
     Owner,
     #[sea_orm(has_many = "super::members::Entity")]
     Members,
+    #[sea_orm(has_many = "super::custom_roles::Entity")]
+    CustomRoles,
 }
 
 impl Related<super::members::Entity> for Entity {

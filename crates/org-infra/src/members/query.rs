@@ -56,7 +56,7 @@ pub(super) fn select(org_id: Uuid) -> Select<members::Entity> {
 }
 
 /// One membership with its user, on `db` (a connection or the caller's transaction).
-pub(super) async fn get<C: ConnectionTrait>(
+pub(crate) async fn get<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
     user_id: Uuid,

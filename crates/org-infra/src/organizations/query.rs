@@ -1,8 +1,9 @@
 //! The organization row as read — joined with its owner's public fields and, optionally,
-//! one user's membership role — and the row lock the ownership invariants rely on.
+//! one user's membership role and the custom role behind it — and the row lock the
+//! ownership and role invariants rely on.
 use org_domain::Result;
 use org_domain::organizations::{OrgSettings, Organization};
-use org_domain::roles::RoleKey;
+use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
@@ -11,7 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::db::{corrupt, db_err, from_db};
-use crate::entities::{members, organizations, users};
+use crate::entities::{custom_roles, members, organizations, users};
+use crate::roles::permissions;
 use crate::users::public;
 
 /// One organization with its owner, and a membership role when one was joined.
@@ -37,12 +39,34 @@ pub(crate) struct OrgRow {
     owner_email: String,
     owner_avatar_url: Option<String>,
     role: Option<String>,
+    /// The custom role behind `role` (see [`RoleOf::Optional`]).
+    custom_id: Option<Uuid>,
+    custom_name: Option<String>,
+    custom_permissions: Option<serde_json::Value>,
 }
 
 impl OrgRow {
     /// The slug, to tell a slug match from a name match.
     pub(crate) fn slug(&self) -> &str {
         &self.slug
+    }
+
+    /// The organization and the joined role with its custom role, if any.
+    pub(crate) fn into_access(mut self) -> Result<(Organization, Option<MemberRole>)> {
+        let custom = match (
+            self.custom_id.take(),
+            self.custom_name.take(),
+            self.custom_permissions.take(),
+        ) {
+            (Some(id), Some(name), Some(perms)) => Some(CustomRoleGrant {
+                id,
+                name,
+                permissions: permissions(perms)?,
+            }),
+            _ => None,
+        };
+        let (org, key) = self.into_domain()?;
+        Ok((org, key.map(|key| MemberRole { key, custom })))
     }
 
     /// The organization and the joined role.
@@ -87,7 +111,8 @@ impl OrgRow {
 pub(crate) enum RoleOf {
     /// No membership: `role` is NULL.
     Nobody,
-    /// `LEFT JOIN` this user's membership (the org is returned either way).
+    /// `LEFT JOIN` this user's membership (the org is returned either way) and the custom
+    /// role its key names.
     Optional(Uuid),
     /// `INNER JOIN` this user's membership (only their orgs).
     Required(Uuid),
@@ -111,20 +136,46 @@ pub(crate) fn select(role_of: RoleOf) -> Select<organizations::Entity> {
                     .into_condition()
             })
     };
+    // The custom role a membership's key names: the role itself for a custom key, the
+    // shadowing role for a system key (`uq_custom_roles_role_key` backs the join).
+    let custom_role = organizations::Relation::CustomRoles
+        .def()
+        .on_condition(|_org, role| {
+            Expr::col((role, custom_roles::Column::RoleKey))
+                .equals((members::Entity, members::Column::Role))
+                .into_condition()
+        });
     match role_of {
-        RoleOf::Nobody => q.expr_as(Expr::value(Option::<String>::None), "role"),
+        RoleOf::Nobody => no_custom_role(q.expr_as(Expr::value(Option::<String>::None), "role")),
         RoleOf::Optional(user) => q
             .join(JoinType::LeftJoin, membership(user))
-            .column_as(members::Column::Role, "role"),
-        RoleOf::Required(user) => q
-            .join(JoinType::InnerJoin, membership(user))
-            .column_as(members::Column::Role, "role"),
+            .column_as(members::Column::Role, "role")
+            .join(JoinType::LeftJoin, custom_role)
+            .column_as(custom_roles::Column::Id, "custom_id")
+            .column_as(custom_roles::Column::Name, "custom_name")
+            .column_as(custom_roles::Column::Permissions, "custom_permissions"),
+        RoleOf::Required(user) => no_custom_role(
+            q.join(JoinType::InnerJoin, membership(user))
+                .column_as(members::Column::Role, "role"),
+        ),
     }
+}
+
+/// NULL custom role columns, for the listings that do not need them.
+fn no_custom_role(q: Select<organizations::Entity>) -> Select<organizations::Entity> {
+    q.expr_as(Expr::value(Option::<Uuid>::None), "custom_id")
+        .expr_as(Expr::value(Option::<String>::None), "custom_name")
+        .expr_as(
+            Expr::value(Option::<serde_json::Value>::None),
+            "custom_permissions",
+        )
 }
 
 /// Locks an organization's row until the transaction ends (`SELECT … FOR UPDATE` on
 /// PostgreSQL; SQLite write transactions already hold the database's single write lock).
-/// Every change to an org's owners goes through this lock, so such changes serialize.
+/// Every change to an org's owners goes through this lock, so such changes serialize; so
+/// do deleting a custom role and every write that makes a membership, invitation or the
+/// default role setting name one (`SeaMembers::add` takes it through `count_in`'s UPDATE).
 pub(crate) async fn lock<C: ConnectionTrait>(
     txn: &C,
     org_id: Uuid,

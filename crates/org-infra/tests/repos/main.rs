@@ -5,10 +5,12 @@
 mod support;
 
 mod audit;
+mod invitations;
 mod members;
 mod organizations;
 mod outbox;
 mod races;
+mod roles;
 mod tokens;
 mod users;
 

@@ -58,8 +58,9 @@ async fn add_change_remove(t: &TestDb) {
     assert_eq!(member_count(t, o.id, a.id).await, 2);
     assert_eq!(t.audit_rows().await, rows + 1);
 
-    // A custom role key round-trips.
-    let custom = RoleKey::Custom(Uuid::now_v7());
+    // A custom role key round-trips (creating the role is one more audit row).
+    let custom = RoleKey::Custom(t.role(o.id, "Custom", &[]).await.id);
+    let rows = rows + 1;
     let at = t.at();
     let ev = t.event(Some(o.id), "member.role_changed", b.id);
     let changed = m.change_role(o.id, b.id, custom, at, &ev).await.unwrap();

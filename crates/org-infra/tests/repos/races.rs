@@ -32,7 +32,8 @@ macro_rules! races {
 races!(
     demoting_both_owners,
     removing_and_demoting_owners,
-    creating_past_the_limit
+    creating_past_the_limit,
+    accepting_one_invitation_twice,
 );
 
 /// Two owners demote each other at once: exactly one wins, one owner remains.
@@ -102,6 +103,44 @@ async fn creating_past_the_limit(t: &TestDb) {
                 || codes == [Some("organization_limit_exceeded"), None],
             "{codes:?}"
         );
+    }
+}
+
+/// Two users accept the same invitation at once: one joins, the other is told it was used.
+async fn accepting_one_invitation_twice(t: &TestDb) {
+    let inv = &t.ports.invitations;
+    for round in 0..5 {
+        let a = t.user(&format!("a{round}@x.io")).await;
+        let b = t.user(&format!("b{round}@x.io")).await;
+        let c = t.user(&format!("c{round}@x.io")).await;
+        let o = t.org(&a, "Race", &format!("race-{round}")).await;
+        let invitation = t.invite(o.id, a.id, b.email.as_str(), ADMIN, None).await;
+        let rows = t.audit_rows().await;
+        let (eb, ec) = (
+            [t.event(Some(o.id), "invitation.accepted", b.id)],
+            [t.event(Some(o.id), "invitation.accepted", c.id)],
+        );
+        let now = t.at();
+        let (rb, rc) = tokio::join!(
+            inv.accept(invitation.id, b.id, ADMIN, now, &eb),
+            inv.accept(invitation.id, c.id, ADMIN, now, &ec),
+        );
+        let codes = [&rb, &rc].map(|r| r.as_ref().err().map(DomainError::code));
+        assert!(
+            codes == [None, Some("invitation_already_used")]
+                || codes == [Some("invitation_already_used"), None],
+            "{codes:?}"
+        );
+        let joined = t
+            .ports
+            .members
+            .list(o.id, &Default::default(), Default::default(), None)
+            .await
+            .unwrap();
+        assert_eq!(joined.total, 2);
+        let access = t.ports.organizations.access(&OrgRef::Id(o.id), a.id).await;
+        assert_eq!(access.unwrap().unwrap().org.member_count, 2);
+        assert_eq!(t.audit_rows().await, rows + 1);
     }
 }
 

@@ -5,7 +5,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use org_domain::audit::AuditEvent;
+use org_domain::auth::TokenHash;
+use org_domain::invitations::{Invitation, NewInvitation};
 use org_domain::organizations::{OrgSettings, Organization};
+use org_domain::permissions::{Permission, PermissionSet};
+use org_domain::roles::{CustomRole, RoleKey, RoleName};
 use org_domain::services::Ports;
 use org_domain::users::User;
 use org_domain::values::Email;
@@ -168,6 +172,76 @@ impl TestDb {
             .await
             .unwrap();
         o
+    }
+}
+
+/// Custom roles and invitations.
+impl TestDb {
+    pub fn new_role(&self, org: Uuid, name: &str, perms: &[Permission]) -> CustomRole {
+        let at = self.at();
+        CustomRole {
+            id: Uuid::now_v7(),
+            organization_id: org,
+            name: name.to_owned(),
+            description: Some(format!("{name} role")),
+            permissions: PermissionSet::of(perms),
+            shadows: RoleName::parse(name).unwrap().shadows(),
+            created: at,
+            updated: at,
+        }
+    }
+
+    /// Inserts a custom role.
+    pub async fn role(&self, org: Uuid, name: &str, perms: &[Permission]) -> CustomRole {
+        let r = self.new_role(org, name, perms);
+        let ev = self.event(Some(org), "role.created", r.id);
+        self.ports.roles.insert(&r, &ev).await.unwrap();
+        r
+    }
+
+    /// A new invitation (created now, expiring a week later) and its token.
+    pub fn new_invitation(
+        &self,
+        org: Uuid,
+        inviter: Uuid,
+        email: &str,
+        role: RoleKey,
+    ) -> (NewInvitation, String) {
+        let id = Uuid::now_v7();
+        let token = format!("orgd_i_{}", id.simple());
+        let created = self.at();
+        let new = NewInvitation {
+            id,
+            organization_id: org,
+            email: email.to_owned(),
+            role,
+            token_hash: TokenHash::of(&token).to_hex(),
+            inviter_id: inviter,
+            expires_at: created + time::Duration::days(7),
+            created,
+        };
+        (new, token)
+    }
+
+    /// Inserts an invitation expiring at `expires_at`, stored at its creation time.
+    pub async fn invite(
+        &self,
+        org: Uuid,
+        inviter: Uuid,
+        email: &str,
+        role: RoleKey,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Invitation {
+        let (mut new, _) = self.new_invitation(org, inviter, email, role);
+        if let Some(at) = expires_at {
+            new.expires_at = at;
+        }
+        let ev = self.event(Some(org), "invitation.created", new.id);
+        self.ports
+            .invitations
+            .insert(&new, new.created, &ev)
+            .await
+            .unwrap()
     }
 }
 
