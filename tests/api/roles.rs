@@ -238,6 +238,9 @@ async fn nobody_creates_edits_or_assigns_a_permission_they_do_not_hold() {
             "roles:create",
             "roles:update",
             "roles:delete",
+            "entities:read",
+            "spaces:read",
+            "organization_integration:read",
         ],
     )
     .await;
@@ -530,6 +533,7 @@ async fn a_role_in_use_is_deleted_only_with_reassign_to() {
     .await;
     let oid = ops["id"].as_str().unwrap();
     set_role(&app, &t.owner, &t, &t.member_id, oid).await;
+    let nuke = create(&app, &t.owner, &t.org_id, "nuke", &["organization:delete"]).await;
     let before = app.snapshot().await;
     let body = app
         .delete(&role(&t.org_id, oid), &t.owner)
@@ -548,9 +552,19 @@ async fn a_role_in_use_is_deleted_only_with_reassign_to() {
     )
     .await
     .problem(422, "validation_failed");
-    // Reassigning to a role beyond the caller is escalation.
+    // Nobody is made owner in bulk; reassigning beyond the caller is escalation.
     app.delete(
         &format!("{}?reassign_to=owner", role(&t.org_id, oid)),
+        &t.owner,
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.delete(
+        &format!(
+            "{}?reassign_to={}",
+            role(&t.org_id, oid),
+            nuke["id"].as_str().unwrap()
+        ),
         &t.admin,
     )
     .await

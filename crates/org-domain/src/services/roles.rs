@@ -221,6 +221,13 @@ impl Services {
         let target = match reassign_to.as_deref() {
             Some(input) if role.shadows.is_none() => {
                 let target = self.resolve_role(org_id, input).await?;
+                // Owners are made one by one (and the default role may not be owner).
+                if target.key.is_owner() {
+                    return Err(DomainError::invalid(
+                        "reassign_to",
+                        "cannot reassign to owner; promote members to owner one by one",
+                    ));
+                }
                 if target.key == role.key() {
                     return Err(DomainError::invalid(
                         "reassign_to",

@@ -102,7 +102,7 @@ async fn reassignment_is_resolved_and_checked_before_the_delete() {
     for (to, code) in [
         ("ops", "validation_failed"),
         ("wizard", "unknown_role"),
-        ("owner", "forbidden"),
+        ("owner", "validation_failed"),
     ] {
         let err = s
             .delete_role(&admin, "acme", &id, Some(to.into()))
