@@ -105,7 +105,7 @@ async fn permissions_accept_both_spellings_and_are_stored_and_returned_with_colo
     let rid = created["id"].as_str().unwrap();
     let stored = app
         .count(
-            "SELECT COUNT(*) FROM custom_roles WHERE id = $1 AND permissions LIKE '%users:read%' AND permissions NOT LIKE '%users.read%'",
+            "SELECT COUNT(*) FROM custom_roles WHERE id = $1 AND CAST(permissions AS TEXT) LIKE '%users:read%' AND CAST(permissions AS TEXT) NOT LIKE '%users.read%'",
             vec![id(rid)],
         )
         .await;
