@@ -170,3 +170,89 @@ async fn the_served_document_is_openapi() {
     assert_eq!(status, 200);
     assert_eq!(body, serde_json::to_value(crate::openapi()).unwrap());
 }
+
+/// Every property name reachable from a schema value, following `$ref`s into
+/// `components.schemas` (each schema once).
+fn property_names(
+    spec: &serde_json::Value,
+    v: &serde_json::Value,
+    seen: &mut BTreeSet<String>,
+    out: &mut BTreeSet<String>,
+) {
+    match v {
+        serde_json::Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(|r| r.as_str()) {
+                let name = r.rsplit('/').next().unwrap().to_owned();
+                if seen.insert(name.clone()) {
+                    property_names(spec, &spec["components"]["schemas"][&name], seen, out);
+                }
+            }
+            if let Some(props) = o.get("properties").and_then(|p| p.as_object()) {
+                out.extend(props.keys().cloned());
+            }
+            for child in o.values() {
+                property_names(spec, child, seen, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|c| property_names(spec, c, seen, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_response_schema_carries_a_stored_secret() {
+    let spec = serde_json::to_value(crate::openapi()).unwrap();
+    let mut names = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for m in METHODS {
+            if let Some(responses) = item.get(m).map(|op| &op["responses"]) {
+                property_names(&spec, responses, &mut seen, &mut names);
+            }
+        }
+    }
+    // Sanity: the walk reaches nested schemas (members inside a page inside an org).
+    assert!(names.contains("member_count") && names.contains("expires_at"));
+    for secret in [
+        "password",
+        "password_hash",
+        "token_hash",
+        "totp_secret",
+        "hash",
+    ] {
+        assert!(
+            !names.contains(secret),
+            "a response schema exposes `{secret}`"
+        );
+    }
+    // Fresh secrets are shown exactly where they are the answer, once: a new session, a new
+    // API key, a two-factor enrollment (and the invitation token is only ever sent in).
+    let holders = |key: &str| -> Vec<String> {
+        spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| has_property(s, key))
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    assert_eq!(
+        holders("token"),
+        ["AcceptTokenRequest", "CreatedApiKeyBody", "SessionBody"]
+    );
+    assert_eq!(holders("secret"), ["TwoFactorEnrollmentBody"]);
+}
+
+/// Whether a schema (not following `$ref`s) declares a property `key` anywhere inside.
+fn has_property(v: &serde_json::Value, key: &str) -> bool {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.get("properties")
+                .and_then(|p| p.as_object())
+                .is_some_and(|p| p.contains_key(key))
+                || o.values().any(|c| has_property(c, key))
+        }
+        serde_json::Value::Array(a) => a.iter().any(|c| has_property(c, key)),
+        _ => false,
+    }
+}
