@@ -69,6 +69,17 @@ impl Resp {
         );
         self.body
     }
+
+    /// Asserts a `403 forbidden` whose detail names `naming` (a permission, a role).
+    #[track_caller]
+    pub fn forbidden(self, naming: &str) {
+        let body = self.problem(403, "forbidden");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(naming),
+            "detail should name {naming}: {detail}"
+        );
+    }
 }
 
 /// Starts orgd on port 0 with a fresh database and a bootstrapped superuser.
@@ -248,6 +259,26 @@ impl TestApp {
             member,
             member_id,
         }
+    }
+
+    /// Makes `org` (id or slug) the current organization of a session.
+    pub async fn set_active_org(&self, token: &str, org: &str) {
+        self.post(
+            "/api/auth/session/organization",
+            token,
+            json!({"organization_id": org}),
+        )
+        .await
+        .expect(200);
+    }
+
+    /// The org's `member_count` as `token` sees it.
+    pub async fn member_count(&self, token: &str, org: &str) -> i64 {
+        self.get(&format!("/api/organizations/{org}"), token)
+            .await
+            .expect(200)["member_count"]
+            .as_i64()
+            .expect("member_count")
     }
 
     /// One number from SQL.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{Resp, TestApp, id, spawn_app, spawn_with};
+use crate::helpers::{TestApp, id, spawn_app, spawn_with};
 
 fn invitations(org: &str) -> String {
     format!("/api/organizations/{org}/invitations")
@@ -117,14 +117,6 @@ async fn memberships(app: &TestApp, org: &str, user: &str) -> i64 {
     .await
 }
 
-async fn member_count(app: &TestApp, token: &str, org: &str) -> i64 {
-    app.get(&format!("/api/organizations/{org}"), token)
-        .await
-        .expect(200)["member_count"]
-        .as_i64()
-        .expect("member_count")
-}
-
 /// The org's audit events with this action (read as `token`).
 async fn events(app: &TestApp, token: &str, org: &str, action: &str) -> Vec<Value> {
     let page = app
@@ -135,17 +127,6 @@ async fn events(app: &TestApp, token: &str, org: &str, action: &str) -> Vec<Valu
         .await
         .expect(200);
     page["items"].as_array().expect("items").clone()
-}
-
-/// Asserts a `403 forbidden` whose detail contains `naming`.
-#[track_caller]
-fn forbidden(r: Resp, naming: &str) {
-    let body = r.problem(403, "forbidden");
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(naming),
-        "detail should name {naming}: {detail}"
-    );
 }
 
 #[tokio::test]
@@ -165,7 +146,7 @@ async fn invite_a_colleague_and_they_accept() {
         .expect(201);
     let org_id = sid(&org).to_owned();
     assert_eq!(org["slug"], "acme-corp");
-    let count_before = member_count(&app, &app.admin, &org_id).await;
+    let count_before = app.member_count(&app.admin, &org_id).await;
 
     let inv = invite(
         &app,
@@ -233,7 +214,7 @@ async fn invite_a_colleague_and_they_accept() {
     );
     assert_eq!(memberships(&app, &org_id, &carol_id).await, 1);
     assert_eq!(
-        member_count(&app, &app.admin, &org_id).await,
+        app.member_count(&app.admin, &org_id).await,
         count_before + 1
     );
     let perms = app
@@ -333,7 +314,7 @@ async fn the_token_is_only_in_the_message_and_stored_as_its_sha256() {
         (Some(queued + 2), Some(1))
     );
     for token in [&t.owner, &t.admin, &t.member] {
-        forbidden(app.get("/api/outbox", token).await, "superuser");
+        app.get("/api/outbox", token).await.forbidden("superuser");
     }
     app.call(reqwest::Method::GET, "/api/outbox", None, None)
         .await
@@ -405,15 +386,13 @@ async fn inviting_needs_users_invite_unless_members_can_invite() {
     let (stranger, _) = app.user("stranger@example.test").await;
 
     let before = app.snapshot().await;
-    forbidden(
-        app.post(
-            &invitations(&t.org_id),
-            &t.member,
-            json!({"email": "x@example.test"}),
-        )
-        .await,
-        "users:invite",
-    );
+    app.post(
+        &invitations(&t.org_id),
+        &t.member,
+        json!({"email": "x@example.test"}),
+    )
+    .await
+    .forbidden("users:invite");
     app.post(
         &invitations(&t.org_id),
         &stranger,
@@ -422,15 +401,13 @@ async fn inviting_needs_users_invite_unless_members_can_invite() {
     .await
     .problem(404, "not_found");
     // Nobody invites beyond their own role: admins do not invite owners.
-    forbidden(
-        app.post(
-            &invitations(&t.org_id),
-            &t.admin,
-            json!({"email": "x@example.test", "role": "owner"}),
-        )
-        .await,
-        "owner",
-    );
+    app.post(
+        &invitations(&t.org_id),
+        &t.admin,
+        json!({"email": "x@example.test", "role": "owner"}),
+    )
+    .await
+    .forbidden("owner");
     assert_eq!(app.snapshot().await, before);
 
     let by_admin = invite(&app, &t.admin, &t.org_id, "a@example.test", Some("admin")).await;
@@ -451,22 +428,18 @@ async fn inviting_needs_users_invite_unless_members_can_invite() {
     assert_eq!(by_member["inviter"]["id"], t.member_id.as_str());
     let before = app.snapshot().await;
     for role in ["admin", "owner"] {
-        forbidden(
-            app.post(
-                &invitations(&t.org_id),
-                &t.member,
-                json!({"email": "y@example.test", "role": role}),
-            )
-            .await,
-            role,
-        );
+        app.post(
+            &invitations(&t.org_id),
+            &t.member,
+            json!({"email": "y@example.test", "role": role}),
+        )
+        .await
+        .forbidden(role);
     }
     // Nor resend an invitation carrying a role beyond their own.
-    forbidden(
-        app.post(&invitation(&t.org_id, sid(&by_admin)), &t.member, json!({}))
-            .await,
-        "admin",
-    );
+    app.post(&invitation(&t.org_id, sid(&by_admin)), &t.member, json!({}))
+        .await
+        .forbidden("admin");
     assert_eq!(app.snapshot().await, before);
     app.post(
         &invitation(&t.org_id, sid(&by_member)),
@@ -729,10 +702,9 @@ async fn org_listing_is_newest_first_filtered_and_paged() {
     )
     .await
     .expect(200);
-    forbidden(
-        app.get(&invitations(&t.org_id), &t.member).await,
-        "users:read",
-    );
+    app.get(&invitations(&t.org_id), &t.member)
+        .await
+        .forbidden("users:read");
 }
 
 #[tokio::test]
@@ -1101,10 +1073,9 @@ async fn revoking_is_idempotent_and_final() {
         .await
         .problem(410, "invitation_revoked");
     // Revoking needs users:invite.
-    forbidden(
-        app.delete(&invitation(&t.org_id, &inv_id), &t.member).await,
-        "users:invite",
-    );
+    app.delete(&invitation(&t.org_id, &inv_id), &t.member)
+        .await
+        .forbidden("users:invite");
     assert_eq!(app.snapshot().await, before);
     assert_eq!(memberships(&app, &t.org_id, &carol_id).await, 0);
 
@@ -1136,7 +1107,7 @@ async fn declining_changes_only_the_invitation() {
     let inv_id = sid(&inv).to_owned();
     let token = token_for(&app, "carol@example.test").await;
     let (carol, carol_id) = app.user("carol@example.test").await;
-    let count = member_count(&app, &t.owner, &t.org_id).await;
+    let count = app.member_count(&t.owner, &t.org_id).await;
 
     app.post(&decline(&inv_id), &carol, json!({}))
         .await
@@ -1145,7 +1116,7 @@ async fn declining_changes_only_the_invitation() {
     assert_eq!(declined["status"], "declined");
     assert!(declined["responded_at"].is_string(), "{declined}");
     assert_eq!(memberships(&app, &t.org_id, &carol_id).await, 0);
-    assert_eq!(member_count(&app, &t.owner, &t.org_id).await, count);
+    assert_eq!(app.member_count(&t.owner, &t.org_id).await, count);
     let ev = events(&app, &t.owner, &t.org_id, "invitation.declined").await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["actor_id"], carol_id.as_str());
@@ -1223,13 +1194,7 @@ async fn the_shorthand_uses_the_current_organization() {
         .problem(409, "no_current_organization");
     assert_eq!(app.snapshot().await, before);
 
-    app.post(
-        "/api/auth/session/organization",
-        &t.owner,
-        json!({"organization_id": t.org_id}),
-    )
-    .await
-    .expect(200);
+    app.set_active_org(&t.owner, &t.org_id).await;
     let inv = app
         .post(SHORT, &t.owner, json!({"email": "carol@example.test"}))
         .await
@@ -1363,7 +1328,7 @@ async fn concurrent_accepts_create_one_membership() {
             )
             .await;
         assert_eq!(
-            member_count(&app, &t.owner, &t.org_id).await,
+            app.member_count(&t.owner, &t.org_id).await,
             actual,
             "round {round}: member_count stays true"
         );

@@ -22,25 +22,6 @@ fn ids(page: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Asserts a `403 forbidden` whose detail names `permission`.
-#[track_caller]
-fn forbidden(r: crate::helpers::Resp, permission: &str) {
-    let body = r.problem(403, "forbidden");
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(permission),
-        "detail should name {permission}: {detail}"
-    );
-}
-
-async fn member_count(app: &TestApp, token: &str, org: &str) -> i64 {
-    app.get(&format!("/api/organizations/{org}"), token)
-        .await
-        .expect(200)["member_count"]
-        .as_i64()
-        .expect("member_count")
-}
-
 async fn owner_of_record(app: &TestApp, token: &str, org: &str) -> String {
     app.get(&format!("/api/organizations/{org}"), token)
         .await
@@ -48,22 +29,6 @@ async fn owner_of_record(app: &TestApp, token: &str, org: &str) -> String {
         .as_str()
         .expect("owner.id")
         .to_owned()
-}
-
-async fn set_active_org(app: &TestApp, token: &str, org: &str) {
-    let r = app
-        .post(
-            "/api/auth/session/organization",
-            token,
-            json!({"organization_id": org}),
-        )
-        .await;
-    assert!(
-        r.status.is_success(),
-        "setting the current organization: {} {}",
-        r.status,
-        r.body
-    );
 }
 
 #[tokio::test]
@@ -326,14 +291,12 @@ async fn add_member_rejections_change_nothing() {
         .await
         .problem(422, "validation_failed");
     // Members lack users:update.
-    forbidden(
-        app.post(&path, &t.member, json!({"user_email": "bob@x.io"}))
-            .await,
-        "users:update",
-    );
+    app.post(&path, &t.member, json!({"user_email": "bob@x.io"}))
+        .await
+        .forbidden("users:update");
 
     assert_eq!(before, app.snapshot().await);
-    assert_eq!(member_count(&app, &t.owner, &t.org_id).await, 3);
+    assert_eq!(app.member_count(&t.owner, &t.org_id).await, 3);
 }
 
 #[tokio::test]
@@ -453,7 +416,7 @@ async fn members_may_leave_without_users_delete() {
         .expect(204);
     let page = app.get(&members(&t.org_id), &t.owner).await.expect(200);
     assert_eq!(ids(&page), [t.owner_id.as_str(), &t.admin_id]);
-    assert_eq!(member_count(&app, &t.owner, &t.org_id).await, 2);
+    assert_eq!(app.member_count(&t.owner, &t.org_id).await, 2);
     // Gone means gone: the org is now a foreign tenant to them.
     app.get(&format!("/api/organizations/{}", t.org_id), &t.member)
         .await
@@ -465,7 +428,7 @@ async fn members_may_leave_without_users_delete() {
     app.delete(&member(&t.slug, &t.admin_id), &t.admin)
         .await
         .expect(204);
-    assert_eq!(member_count(&app, &t.owner, &t.org_id).await, 1);
+    assert_eq!(app.member_count(&t.owner, &t.org_id).await, 1);
 }
 
 #[tokio::test]
@@ -474,37 +437,29 @@ async fn members_cannot_manage_others() {
     let t = app.team("Acme").await;
     let (_, bob_id) = app.user("bob@x.io").await;
     let before = app.snapshot().await;
-    forbidden(
-        app.delete(&member(&t.org_id, &t.admin_id), &t.member).await,
-        "users:delete",
-    );
-    forbidden(
-        app.delete(&member(&t.org_id, &t.owner_id), &t.member).await,
-        "users:delete",
-    );
-    forbidden(
-        app.patch(
-            &member(&t.org_id, &t.admin_id),
-            &t.member,
-            json!({"role": "member"}),
-        )
-        .await,
-        "users:update",
-    );
-    forbidden(
-        app.patch(
-            &member(&t.org_id, &t.member_id),
-            &t.member,
-            json!({"role": "admin"}),
-        )
-        .await,
-        "users:update",
-    );
-    forbidden(
-        app.post(&members(&t.org_id), &t.member, json!({"user_id": bob_id}))
-            .await,
-        "users:update",
-    );
+    app.delete(&member(&t.org_id, &t.admin_id), &t.member)
+        .await
+        .forbidden("users:delete");
+    app.delete(&member(&t.org_id, &t.owner_id), &t.member)
+        .await
+        .forbidden("users:delete");
+    app.patch(
+        &member(&t.org_id, &t.admin_id),
+        &t.member,
+        json!({"role": "member"}),
+    )
+    .await
+    .forbidden("users:update");
+    app.patch(
+        &member(&t.org_id, &t.member_id),
+        &t.member,
+        json!({"role": "admin"}),
+    )
+    .await
+    .forbidden("users:update");
+    app.post(&members(&t.org_id), &t.member, json!({"user_id": bob_id}))
+        .await
+        .forbidden("users:update");
     assert_eq!(before, app.snapshot().await);
 }
 
@@ -589,7 +544,7 @@ async fn admins_cannot_make_unmake_or_touch_owners() {
     app.delete(&member(&t.org_id, &t.member_id), &t.admin)
         .await
         .expect(204);
-    assert_eq!(member_count(&app, &t.owner, &t.org_id).await, 2);
+    assert_eq!(app.member_count(&t.owner, &t.org_id).await, 2);
 }
 
 #[tokio::test]
@@ -667,7 +622,7 @@ async fn an_owner_may_leave_when_another_owner_remains() {
         .await
         .expect(204);
     assert_eq!(owner_of_record(&app, &t.admin, &t.org_id).await, t.admin_id);
-    assert_eq!(member_count(&app, &t.admin, &t.org_id).await, 2);
+    assert_eq!(app.member_count(&t.admin, &t.org_id).await, 2);
     app.get(&format!("/api/organizations/{}", t.org_id), &t.owner)
         .await
         .problem(404, "not_found");
@@ -810,7 +765,7 @@ async fn users_alias_and_current_org_shorthand() {
     .problem(409, "no_current_organization");
     assert_eq!(before, app.snapshot().await);
 
-    set_active_org(&app, &t.owner, &t.org_id).await;
+    app.set_active_org(&t.owner, &t.org_id).await;
     let page = app
         .get("/api/organizations/members", &t.owner)
         .await
@@ -847,7 +802,7 @@ async fn users_alias_and_current_org_shorthand() {
         .await
         .problem(409, "no_current_organization");
     // Set by slug works as well.
-    set_active_org(&app, &t.member, &t.slug).await;
+    app.set_active_org(&t.member, &t.slug).await;
     let page = app
         .get("/api/organizations/members?role=owner", &t.member)
         .await
@@ -867,20 +822,20 @@ async fn member_count_follows_adds_and_removes() {
     app.post(&members(id), &owner, json!({"user_id": a}))
         .await
         .expect(201);
-    assert_eq!(member_count(&app, &owner, id).await, 2);
+    assert_eq!(app.member_count(&owner, id).await, 2);
     app.post(&members(id), &owner, json!({"user_id": b}))
         .await
         .expect(201);
-    assert_eq!(member_count(&app, &owner, id).await, 3);
+    assert_eq!(app.member_count(&owner, id).await, 3);
     // A refused add does not count.
     app.post(&members(id), &owner, json!({"user_id": b}))
         .await
         .problem(409, "already_member");
-    assert_eq!(member_count(&app, &owner, id).await, 3);
+    assert_eq!(app.member_count(&owner, id).await, 3);
     app.delete(&member(id, &a), &owner).await.expect(204);
-    assert_eq!(member_count(&app, &owner, id).await, 2);
+    assert_eq!(app.member_count(&owner, id).await, 2);
     app.delete(&member(id, &b), &owner).await.expect(204);
-    assert_eq!(member_count(&app, &owner, id).await, 1);
+    assert_eq!(app.member_count(&owner, id).await, 1);
     let listed = app.get("/api/organizations", &owner).await.expect(200);
     assert_eq!(listed["items"][0]["member_count"], 1);
 }

@@ -42,16 +42,6 @@ async fn set_role(app: &TestApp, token: &str, t: &Team, user_id: &str, role: &st
     .expect(200)
 }
 
-#[track_caller]
-fn forbidden(r: crate::helpers::Resp, naming: &str) {
-    let body = r.problem(403, "forbidden");
-    let detail = body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(naming),
-        "detail should name {naming}: {detail}"
-    );
-}
-
 #[tokio::test]
 async fn the_system_roles_are_listed_with_their_holders() {
     let app = spawn_app().await;
@@ -199,24 +189,19 @@ async fn managing_roles_needs_the_roles_permissions() {
     let r = create(&app, &t.owner, &t.org_id, "ops", &["users:read"]).await;
     let rid = r["id"].as_str().unwrap();
     let before = app.snapshot().await;
-    forbidden(
-        app.post(
-            &roles(&t.org_id),
-            &t.member,
-            json!({"name": "x", "permissions": []}),
-        )
-        .await,
-        "roles:create",
-    );
-    forbidden(
-        app.patch(&role(&t.org_id, rid), &t.member, json!({"name": "y"}))
-            .await,
-        "roles:update",
-    );
-    forbidden(
-        app.delete(&role(&t.org_id, rid), &t.member).await,
-        "roles:delete",
-    );
+    app.post(
+        &roles(&t.org_id),
+        &t.member,
+        json!({"name": "x", "permissions": []}),
+    )
+    .await
+    .forbidden("roles:create");
+    app.patch(&role(&t.org_id, rid), &t.member, json!({"name": "y"}))
+        .await
+        .forbidden("roles:update");
+    app.delete(&role(&t.org_id, rid), &t.member)
+        .await
+        .forbidden("roles:delete");
     assert_eq!(app.snapshot().await, before);
 }
 
@@ -253,25 +238,21 @@ async fn nobody_creates_edits_or_assigns_a_permission_they_do_not_hold() {
     )
     .await;
     let before = app.snapshot().await;
-    forbidden(
-        app.post(
-            &roles(&t.org_id),
-            &t.member,
-            json!({"name": "spy", "permissions": ["audit:read"]}),
-        )
-        .await,
-        "audit:read",
-    );
+    app.post(
+        &roles(&t.org_id),
+        &t.member,
+        json!({"name": "spy", "permissions": ["audit:read"]}),
+    )
+    .await
+    .forbidden("audit:read");
     // Admins lack organization:delete, so cannot hand it out either.
-    forbidden(
-        app.post(
-            &roles(&t.org_id),
-            &t.admin,
-            json!({"name": "nuke", "permissions": ["organization:delete"]}),
-        )
-        .await,
-        "organization:delete",
-    );
+    app.post(
+        &roles(&t.org_id),
+        &t.admin,
+        json!({"name": "nuke", "permissions": ["organization:delete"]}),
+    )
+    .await
+    .forbidden("organization:delete");
     assert_eq!(app.snapshot().await, before);
 
     // Within their own permissions they may create and edit…
@@ -283,38 +264,31 @@ async fn nobody_creates_edits_or_assigns_a_permission_they_do_not_hold() {
         .await;
     let plain_id = plain["user_id"].as_str().unwrap();
     // …but not widen a role past them,
-    forbidden(
-        app.patch(
-            &role(&t.org_id, vid),
-            &t.member,
-            json!({"permissions": ["users:read", "audit:read"]}),
-        )
-        .await,
-        "audit:read",
-    );
+    app.patch(
+        &role(&t.org_id, vid),
+        &t.member,
+        json!({"permissions": ["users:read", "audit:read"]}),
+    )
+    .await
+    .forbidden("audit:read");
     // nor edit or delete a role carrying more than they hold,
     let auditor = create(&app, &t.owner, &t.org_id, "auditor", &["audit:read"]).await;
     let aid = auditor["id"].as_str().unwrap();
     let before_auditor = app.snapshot().await;
-    forbidden(
-        app.patch(&role(&t.org_id, aid), &t.member, json!({"permissions": []}))
-            .await,
-        "audit:read",
-    );
-    forbidden(
-        app.delete(&role(&t.org_id, aid), &t.member).await,
-        "audit:read",
-    );
+    app.patch(&role(&t.org_id, aid), &t.member, json!({"permissions": []}))
+        .await
+        .forbidden("audit:read");
+    app.delete(&role(&t.org_id, aid), &t.member)
+        .await
+        .forbidden("audit:read");
     // nor assign it.
-    forbidden(
-        app.patch(
-            &format!("/api/organizations/{}/members/{plain_id}", t.org_id),
-            &t.member,
-            json!({"role": aid}),
-        )
-        .await,
-        aid,
-    );
+    app.patch(
+        &format!("/api/organizations/{}/members/{plain_id}", t.org_id),
+        &t.member,
+        json!({"role": aid}),
+    )
+    .await
+    .forbidden(aid);
     assert_eq!(app.snapshot().await, before_auditor);
     // Assigning a role within their permissions works.
     set_role(&app, &t.member, &t, plain_id, vid).await;
@@ -696,13 +670,7 @@ async fn the_shorthand_manages_the_current_organization() {
     app.get("/api/organizations/roles", &t.owner)
         .await
         .problem(409, "no_current_organization");
-    app.post(
-        "/api/auth/session/organization",
-        &t.owner,
-        json!({"organization_id": t.org_id}),
-    )
-    .await
-    .expect(200);
+    app.set_active_org(&t.owner, &t.org_id).await;
     let created = app
         .post(
             "/api/organizations/roles",

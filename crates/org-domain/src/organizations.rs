@@ -24,7 +24,7 @@ pub enum StatsMethod {
 pub struct OrgSettings {
     /// Members without two-factor authentication are refused on the org's endpoints.
     pub enforce_2fa: bool,
-    /// Plain members may invite (`users:invite` added to the `member` role).
+    /// Every member may invite (`users:invite` added to whatever role they hold).
     pub members_can_invite: bool,
     /// Personal API keys are accepted for this org.
     pub members_can_use_personal_api_keys: bool,
@@ -36,8 +36,8 @@ pub struct OrgSettings {
     pub default_experiment_stats_method: StatsMethod,
     /// Anonymize IPs by default.
     pub default_anonymize_ips: bool,
-    /// Role given to new members and invitations that name none (`owner`/`admin`/`member`
-    /// or a custom role id); `None` means `member`.
+    /// Role key given to new members and invitations that name none (`admin`, `member` or
+    /// a custom role id of the org, never `owner`); `None` means `member`.
     pub default_role_id: Option<String>,
 }
 

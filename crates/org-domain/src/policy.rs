@@ -194,6 +194,25 @@ pub fn may_manage_role(grant: &Grant, caller_role: Option<&MemberRole>, role: &M
     grant.permissions.contains_all(role.base_permissions())
 }
 
+/// [`may_manage_role`] as a result: `403 forbidden` naming the role when it is refused.
+///
+/// # Errors
+/// `403 forbidden`.
+pub fn require_manage_role(
+    grant: &Grant,
+    caller_role: Option<&MemberRole>,
+    role: &MemberRole,
+) -> Result<()> {
+    if may_manage_role(grant, caller_role, role) {
+        Ok(())
+    } else {
+        Err(DomainError::missing_permission(format!(
+            "you cannot grant or take away the role '{}': it carries permissions you do not hold",
+            role.key
+        )))
+    }
+}
+
 #[cfg(test)]
 #[path = "policy_tests.rs"]
 mod tests;

@@ -195,14 +195,17 @@ impl FromRequest for MemberParam {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = req
-            .match_info()
-            .get("user_id")
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .map(|user_id| Self { user_id })
-            .ok_or_else(|| ApiError::Domain(DomainError::not_found("member")));
-        std::future::ready(parsed)
+        std::future::ready(path_uuid(req, "user_id", "member").map(|user_id| Self { user_id }))
     }
+}
+
+/// The UUID in path segment `name`; a malformed one names nothing, so it is `404` for
+/// `what`.
+pub(crate) fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<Uuid, ApiError> {
+    req.match_info()
+        .get(name)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::Domain(DomainError::not_found(what)))
 }
 
 #[cfg(test)]

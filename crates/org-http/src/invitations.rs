@@ -162,13 +162,7 @@ impl actix_web::FromRequest for InvitationParam {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let parsed = req
-            .match_info()
-            .get("id")
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .map(|id| Self { id })
-            .ok_or_else(|| ApiError::Domain(org_domain::DomainError::not_found("invitation")));
-        std::future::ready(parsed)
+        std::future::ready(crate::extract::path_uuid(req, "id", "invitation").map(|id| Self { id }))
     }
 }
 

@@ -64,7 +64,7 @@ impl From<StatsMethodBody> for StatsMethod {
 pub struct SettingsBody {
     /// Members without two-factor authentication are refused (`403 two_factor_required`).
     pub enforce_2fa: bool,
-    /// Plain members may invite (`users:invite` for the `member` role).
+    /// Every member may invite (`users:invite` added to whatever role they hold).
     pub members_can_invite: bool,
     /// Personal API keys are accepted (`403 api_keys_disabled` otherwise).
     pub members_can_use_personal_api_keys: bool,
@@ -76,8 +76,8 @@ pub struct SettingsBody {
     pub default_experiment_stats_method: StatsMethodBody,
     /// Anonymize IPs by default.
     pub default_anonymize_ips: bool,
-    /// Role of new members that name none (`admin`, `member` or a custom role id);
-    /// `null` means `member`.
+    /// Role key of new members and invitations that name none (`admin`, `member` or a
+    /// custom role id); `null` means `member`.
     pub default_role_id: Option<String>,
 }
 

@@ -12,9 +12,9 @@ use crate::members::Member;
 use crate::organizations::OrgAccess;
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
-use crate::policy::{Grant, may_manage_role};
+use crate::policy::require_manage_role;
 use crate::ports::Mail;
-use crate::roles::{MemberRole, RoleKey, SystemRole};
+use crate::roles::{RoleKey, SystemRole};
 use crate::values::Email;
 
 /// The prefix of invitation tokens, so a leaked one is recognisable.
@@ -29,12 +29,6 @@ fn not_for_you() -> DomainError {
         "invitation_not_for_you",
         "this invitation is addressed to another email address",
     )
-}
-
-fn cannot_assign(role: RoleKey) -> DomainError {
-    DomainError::missing_permission(format!(
-        "you cannot invite with the role '{role}': it carries permissions you do not hold"
-    ))
 }
 
 impl Services {
@@ -79,7 +73,7 @@ impl Services {
             Some(r) => self.resolve_role(access.org.id, &r).await?,
             None => self.default_role(&access.org).await?,
         };
-        Self::check_assignable(&grant, &access, &role)?;
+        require_manage_role(&grant, access.role.as_ref(), &role)?;
         let now = self.ports.clock.now();
         let token = format!("{INVITATION_PREFIX}{}", self.ports.ids.new_secret());
         let new = NewInvitation {
@@ -121,7 +115,7 @@ impl Services {
         grant.require(PermissionSet::of(&[P::UsersInvite]))?;
         let before = self.org_invitation(&access, id).await?;
         let role = self.role_of(access.org.id, before.role).await?;
-        Self::check_assignable(&grant, &access, &role)?;
+        require_manage_role(&grant, access.role.as_ref(), &role)?;
         let now = self.ports.clock.now();
         let token = format!("{INVITATION_PREFIX}{}", self.ports.ids.new_secret());
         let expires_at = now + self.config.invitation_ttl;
@@ -154,7 +148,7 @@ impl Services {
         let inv = self.org_invitation(&access, id).await?;
         // Withdrawing an invitation is managing its role, like sending it.
         let role = self.role_of(access.org.id, inv.role).await?;
-        Self::check_assignable(&grant, &access, &role)?;
+        require_manage_role(&grant, access.role.as_ref(), &role)?;
         let event = self.event(
             Some(actor),
             Some(access.org.id),
@@ -245,14 +239,6 @@ impl Services {
             return Err(DomainError::missing_permission("superuser required"));
         }
         self.ports.outbox.list(page).await
-    }
-
-    fn check_assignable(grant: &Grant, access: &OrgAccess, role: &MemberRole) -> Result<()> {
-        if may_manage_role(grant, access.role.as_ref(), role) {
-            Ok(())
-        } else {
-            Err(cannot_assign(role.key))
-        }
     }
 
     /// An invitation of the org in the path; another org's is `404`.

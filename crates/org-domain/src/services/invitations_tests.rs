@@ -4,6 +4,7 @@ use time::Duration;
 
 use super::*;
 use crate::invitations::{InvitationStatus, InvitedTo};
+use crate::roles::MemberRole;
 use crate::services::fixtures::{Mocks, NOW, ORG, organization, session, user};
 
 fn invitation(email: &str, status: InvitationStatus) -> Invitation {

@@ -9,15 +9,8 @@ use crate::error::{DomainError, Result};
 use crate::members::{Member, MemberFilter, MemberTarget};
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
-use crate::policy::{Grant, may_manage_role};
-use crate::roles::{MemberRole, RoleKey};
+use crate::policy::require_manage_role;
 use crate::values::Email;
-
-fn escalation(role: RoleKey) -> DomainError {
-    DomainError::missing_permission(format!(
-        "you cannot grant or take away the role '{role}': it carries permissions you do not hold"
-    ))
-}
 
 impl Services {
     /// An org's members.
@@ -58,9 +51,7 @@ impl Services {
             Some(r) => self.resolve_role(access.org.id, &r).await?,
             None => self.default_role(&access.org).await?,
         };
-        if !may_manage_role(&grant, access.role.as_ref(), &role) {
-            return Err(escalation(role.key));
-        }
+        require_manage_role(&grant, access.role.as_ref(), &role)?;
         let user = match target {
             MemberTarget::UserId(id) => self.ports.users.find_by_id(id).await?,
             MemberTarget::Email(e) => self.ports.users.find_by_email(&Email::parse(&e)?).await?,
@@ -105,7 +96,9 @@ impl Services {
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
         let current_role = self.role_of(org_id, current.role).await?;
-        self.check_manage(&grant, &access.role, &current_role, &new_role)?;
+        // Both what is taken away and what is given.
+        require_manage_role(&grant, access.role.as_ref(), &current_role)?;
+        require_manage_role(&grant, access.role.as_ref(), &new_role)?;
         if current.role == new_role.key {
             return Ok(current);
         }
@@ -149,9 +142,7 @@ impl Services {
             .ok_or_else(|| DomainError::not_found("member"))?;
         if !leaving {
             let current_role = self.role_of(org_id, current.role).await?;
-            if !may_manage_role(&grant, access.role.as_ref(), &current_role) {
-                return Err(escalation(current.role));
-            }
+            require_manage_role(&grant, access.role.as_ref(), &current_role)?;
         }
         let action = if leaving {
             "member.left"
@@ -168,21 +159,6 @@ impl Services {
             None,
         );
         self.ports.members.remove(org_id, user_id, &event).await
-    }
-
-    fn check_manage(
-        &self,
-        grant: &Grant,
-        caller: &Option<MemberRole>,
-        from: &MemberRole,
-        to: &MemberRole,
-    ) -> Result<()> {
-        for r in [from, to] {
-            if !may_manage_role(grant, caller.as_ref(), r) {
-                return Err(escalation(r.key));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Member use cases against mocked ports: escalation and permission checks come first.
 use super::*;
-use crate::roles::SystemRole;
+use crate::roles::{RoleKey, SystemRole};
 use crate::services::fixtures::{Mocks, ORG, organization, session, user};
 use crate::users::User;
 

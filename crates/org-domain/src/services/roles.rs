@@ -7,7 +7,7 @@ use super::Services;
 use crate::auth::Actor;
 use crate::error::{DomainError, Result};
 use crate::permissions::{Permission as P, PermissionSet};
-use crate::policy::{Grant, may_manage_role};
+use crate::policy::{Grant, may_manage_role, require_manage_role};
 use crate::roles::{
     CustomRole, MemberRole, NewRole, RoleKey, RoleName, RolePatch, RoleSummary, SystemRole,
 };
@@ -234,12 +234,7 @@ impl Services {
                         "cannot reassign to the role being deleted",
                     ));
                 }
-                if !may_manage_role(&grant, access.role.as_ref(), &target) {
-                    return Err(DomainError::missing_permission(format!(
-                        "you cannot assign the role '{}': it carries permissions you do not hold",
-                        target.key
-                    )));
-                }
+                require_manage_role(&grant, access.role.as_ref(), &target)?;
                 Some(target.key)
             }
             _ => None,
@@ -311,12 +306,6 @@ impl Services {
     pub(super) async fn role_summaries(&self, org_id: Uuid) -> Result<Vec<RoleSummary>> {
         let custom = self.ports.roles.list(org_id).await?;
         let holders = self.ports.roles.holders(org_id).await?;
-        let count = |key: RoleKey| {
-            holders
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(0, |(_, n)| *n)
-        };
         let mut out: Vec<RoleSummary> = SystemRole::ALL
             .into_iter()
             .map(|r| RoleSummary {
@@ -326,36 +315,36 @@ impl Services {
                 description: Some(r.description().to_owned()),
                 permissions: r.permissions(),
                 shadowed_by: custom.iter().find(|c| c.shadows == Some(r)).map(|c| c.id),
-                member_count: count(RoleKey::System(r)),
+                member_count: held(&holders, RoleKey::System(r)),
             })
             .collect();
-        out.extend(custom.into_iter().map(|c| RoleSummary {
-            key: c.key(),
-            name: c.name.clone(),
-            description: c.description.clone(),
-            permissions: c.permissions,
-            shadowed_by: None,
-            member_count: count(c.key()),
-            custom: Some(c),
-        }));
+        out.extend(custom.into_iter().map(|c| custom_summary(c, &holders)));
         Ok(out)
     }
 
     async fn summary_of_custom(&self, role: CustomRole) -> Result<RoleSummary> {
-        let key = role.key();
         let holders = self.ports.roles.holders(role.organization_id).await?;
-        Ok(RoleSummary {
-            key,
-            name: role.name.clone(),
-            description: role.description.clone(),
-            permissions: role.permissions,
-            shadowed_by: None,
-            member_count: holders
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(0, |(_, n)| *n),
-            custom: Some(role),
-        })
+        Ok(custom_summary(role, &holders))
+    }
+}
+
+/// How many members hold `key`, from the port's per-key counts.
+fn held(holders: &[(RoleKey, u64)], key: RoleKey) -> u64 {
+    holders
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(0, |(_, n)| *n)
+}
+
+fn custom_summary(role: CustomRole, holders: &[(RoleKey, u64)]) -> RoleSummary {
+    RoleSummary {
+        key: role.key(),
+        name: role.name.clone(),
+        description: role.description.clone(),
+        permissions: role.permissions,
+        shadowed_by: None,
+        member_count: held(holders, role.key()),
+        custom: Some(role),
     }
 }
 

@@ -18,7 +18,7 @@ pub struct SettingsPatchRequest {
     /// Refuse members without two-factor authentication.
     #[serde(default)]
     pub enforce_2fa: Option<bool>,
-    /// Let plain members invite.
+    /// Let every member invite, whatever their role.
     #[serde(default)]
     pub members_can_invite: Option<bool>,
     /// Accept personal API keys.
@@ -36,8 +36,9 @@ pub struct SettingsPatchRequest {
     /// Anonymize IPs by default.
     #[serde(default)]
     pub default_anonymize_ips: Option<bool>,
-    /// Role of new members that name none (`admin`, `member`, or a custom role id);
-    /// `null` resets it to `member`.
+    /// Role of new members and invitations that name none: `admin`, `member`, or a custom
+    /// role of this organization by id or name (stored as its key); never `owner`; `null`
+    /// resets it to `member`.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub default_role_id: Option<Option<String>>,
