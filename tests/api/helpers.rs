@@ -376,3 +376,20 @@ pub struct Team {
     pub member: String,
     pub member_id: String,
 }
+
+/// Records a figure for `docs/reliability.md` (`scripts/reliability.sh` sets
+/// `ORGD_RELIABILITY_REPORT` to a file and sums the lines): appends `key value` when the
+/// variable is set, does nothing otherwise.
+pub fn report(key: &str, value: usize) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("ORGD_RELIABILITY_REPORT") else {
+        return;
+    };
+    let backend = std::env::var("ORGD_TEST_DATABASE_URL").map_or("sqlite", |_| "postgres");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("the reliability report file");
+    writeln!(file, "{backend} {key} {value}").expect("writing the reliability report");
+}
