@@ -32,3 +32,7 @@ bench:
 # What CI runs
 ci:
     bash .ci/run
+
+# The reliability suite (both backends, PostgreSQL outage, Schemathesis) and docs/reliability.md
+reliability:
+    scripts/reliability.sh

@@ -120,7 +120,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 /// Creates an empty PostgreSQL database next to the one `base` names, for one test.
-async fn fresh_postgres(base: &str) -> String {
+pub async fn fresh_postgres(base: &str) -> String {
     let admin = sea_orm::Database::connect(base)
         .await
         .expect("postgres reachable");

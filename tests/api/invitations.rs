@@ -18,7 +18,7 @@ fn invitation(org: &str, inv: &str) -> String {
     format!("/api/organizations/{org}/invitations/{inv}")
 }
 
-fn accept(inv: &str) -> String {
+pub(crate) fn accept(inv: &str) -> String {
     format!("/api/invitations/{inv}/accept")
 }
 
@@ -26,10 +26,16 @@ fn decline(inv: &str) -> String {
     format!("/api/invitations/{inv}/decline")
 }
 
-const ACCEPT_TOKEN: &str = "/api/invitations/accept";
+pub(crate) const ACCEPT_TOKEN: &str = "/api/invitations/accept";
 
 /// Invites `email` (with `role` when given) as `token`; returns the invitation.
-async fn invite(app: &TestApp, token: &str, org: &str, email: &str, role: Option<&str>) -> Value {
+pub(crate) async fn invite(
+    app: &TestApp,
+    token: &str,
+    org: &str,
+    email: &str,
+    role: Option<&str>,
+) -> Value {
     let body = match role {
         Some(r) => json!({"email": email, "role": r}),
         None => json!({"email": email}),
@@ -39,7 +45,7 @@ async fn invite(app: &TestApp, token: &str, org: &str, email: &str, role: Option
     inv
 }
 
-fn sid(v: &Value) -> &str {
+pub(crate) fn sid(v: &Value) -> &str {
     v["id"].as_str().expect("an id")
 }
 
@@ -53,7 +59,7 @@ fn token_in(text: &str) -> String {
 }
 
 /// The token of the newest message to `email` in the outbox (read as the superuser).
-async fn token_for(app: &TestApp, email: &str) -> String {
+pub(crate) async fn token_for(app: &TestApp, email: &str) -> String {
     let page = app
         .get("/api/outbox?limit=100", &app.admin)
         .await
@@ -109,7 +115,7 @@ async fn listed(app: &TestApp, token: &str, org: &str, inv: &str) -> Value {
         .clone()
 }
 
-async fn memberships(app: &TestApp, org: &str, user: &str) -> i64 {
+pub(crate) async fn memberships(app: &TestApp, org: &str, user: &str) -> i64 {
     app.count(
         "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND user_id = $2",
         vec![id(org), id(user)],

@@ -11,6 +11,7 @@ mod members;
 mod openapi;
 mod organizations;
 mod permissions;
+mod processes;
 mod races;
 mod roles;
 mod two_factor;

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::helpers::{Resp, Team, TestApp, id, spawn_app};
 
 /// A team whose admin was made a second owner; returns it with the two owners' member paths.
-async fn two_owners(app: &TestApp, name: &str) -> (Team, String, String) {
+pub(crate) async fn two_owners(app: &TestApp, name: &str) -> (Team, String, String) {
     let t = app.team(name).await;
     let base = format!("/api/organizations/{}/members", t.org_id);
     let (first, second) = (
@@ -20,7 +20,14 @@ async fn two_owners(app: &TestApp, name: &str) -> (Team, String, String) {
 
 /// Exactly one side won with `ok`; the loser got `409 last_owner`; one owner is left and
 /// it is the owner of record.
-async fn assert_one_winner(app: &TestApp, t: &Team, a: Resp, b: Resp, ok: u16, round: u32) {
+pub(crate) async fn assert_one_winner(
+    app: &TestApp,
+    t: &Team,
+    a: Resp,
+    b: Resp,
+    ok: u16,
+    round: u32,
+) {
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [ok, 409], "round {round}: {a:?} {b:?}");
