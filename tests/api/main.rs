@@ -7,6 +7,7 @@ mod basics;
 mod helpers;
 mod invitations;
 mod isolation;
+mod matrix;
 mod members;
 mod openapi;
 mod organizations;

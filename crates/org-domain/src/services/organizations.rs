@@ -217,7 +217,8 @@ impl Services {
     /// One organization, with optional embedded members and roles.
     ///
     /// # Errors
-    /// `404`; `403` without `organization:read`.
+    /// `404`; `403` without `organization:read`, or without `users:read` to embed members or
+    /// invitations, or without `roles:read` to embed roles.
     pub async fn get_organization(
         &self,
         actor: &Actor,
@@ -228,6 +229,10 @@ impl Services {
         grant.require(PermissionSet::of(&[P::OrganizationRead]))?;
         if expand.members || expand.invitations {
             grant.require(PermissionSet::of(&[P::UsersRead]))?;
+        }
+        // The embedded roles are what `GET …/roles` lists, behind the same permission.
+        if expand.roles {
+            grant.require(PermissionSet::of(&[P::RolesRead]))?;
         }
         let invitations = if expand.invitations {
             let filter = InvitationFilter {

@@ -188,3 +188,22 @@ async fn outsiders_get_not_found() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
 }
+
+#[tokio::test]
+async fn embedding_roles_needs_roles_read() {
+    let mut m = Mocks::default().org_with_role(Some(SystemRole::Owner));
+    m.roles.expect_list().never();
+    m.roles.expect_holders().never();
+    let read_only = key(user(4), PermissionSet::of(&[Permission::OrganizationRead]));
+    let expand = OrgExpand {
+        roles: true,
+        ..Default::default()
+    };
+    let err = m
+        .services()
+        .get_organization(&read_only, "acme", expand)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    assert!(err.to_string().contains("roles:read"), "{err}");
+}

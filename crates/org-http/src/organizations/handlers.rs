@@ -75,9 +75,8 @@ pub async fn create_organization(
 /// Get an organization.
 ///
 /// Requires `organization:read`. The registry key is shown to members only; `expand`
-/// embeds members, pending invitations (both need `users:read`) and roles; subscription
-/// fields only with
-/// `include_subscription_status=true`.
+/// embeds members, pending invitations (both need `users:read`) and roles (needs
+/// `roles:read`); subscription fields only with `include_subscription_status=true`.
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),

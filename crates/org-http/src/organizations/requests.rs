@@ -195,8 +195,8 @@ pub struct OrgListQuery {
 #[into_params(parameter_in = Query)]
 pub struct OrgGetQuery {
     /// Comma-separated embeds: `members` (first 100) and `invitations` (pending, newest
-    /// 100), both needing `users:read`; `roles`. `storage_config` is accepted and not
-    /// embedded yet; other values answer 400.
+    /// 100), both needing `users:read`; `roles`, needing `roles:read`. `storage_config` is
+    /// accepted and not embedded yet; other values answer 400.
     #[param(example = "members,roles")]
     pub expand: Option<String>,
     /// Include `has_active_subscription` and `trial_expiry`.
