@@ -42,6 +42,7 @@ pub mod middleware;
 pub mod organizations;
 pub mod pagination;
 pub mod permissions;
+pub mod rate_limit;
 pub mod roles;
 pub mod users;
 
@@ -55,6 +56,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Origins allowed by CORS (`*` for any); empty turns CORS off.
     pub cors_origins: Vec<String>,
+    /// Limits of login, signup, invitation tokens and two-factor codes. Clones share one
+    /// state: build it once per process, not once per worker.
+    pub auth_limits: rate_limit::AuthLimits,
 }
 
 impl Default for HttpConfig {
@@ -62,6 +66,7 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cors_origins: Vec::new(),
+            auth_limits: rate_limit::AuthLimits::default(),
         }
     }
 }
