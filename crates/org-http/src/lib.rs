@@ -121,7 +121,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, Swagger UI, the OpenAPI document, extractor configs,
 /// request ids, request logging, security headers, bearer authentication, and problem
 /// answers for unknown routes. Middlewares, outermost first: request id, tracing span,
-/// security headers, authentication.
+/// security headers, CORS (when configured), authentication.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -145,11 +145,12 @@ pub fn app(
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(auth::authenticate))
+        // Outside authentication and routing, so preflights are answered before them;
+        // inside the rest, so CORS answers carry security headers and request ids too.
+        .wrap(Condition::new(cors_enabled, cors))
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
-        // Outermost, so preflights are answered before authentication and routing.
-        .wrap(Condition::new(cors_enabled, cors))
 }
 
 #[cfg(test)]
