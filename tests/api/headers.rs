@@ -27,13 +27,16 @@ fn assert_headers(what: &str, path: &str, h: &HeaderMap) {
     }
 }
 
+/// A request body with its content type.
+type Body<'a> = Option<(&'a str, Vec<u8>)>;
+
 /// Sends a raw request and checks the headers; returns the status.
 async fn check(
     app: &TestApp,
     method: Method,
     path: &str,
     token: Option<&str>,
-    body: Option<(&str, Vec<u8>)>,
+    body: Body<'_>,
 ) -> u16 {
     let mut req = app
         .client
@@ -88,7 +91,7 @@ async fn every_answer_carries_the_security_headers() {
         assert!(statuses.contains(&s), "{s} in {statuses:?}");
     }
 
-    let cases: [(Method, &str, Option<(&str, Vec<u8>)>, u16); 12] = [
+    let cases: [(Method, &str, Body, u16); 12] = [
         (Method::GET, "/api/nope", None, 404),
         (Method::GET, "/nope", None, 404),
         (Method::DELETE, "/api/auth/login", None, 405),
