@@ -187,4 +187,14 @@ async fn cors_is_off_unless_configured() {
     );
     let r = preflight(&app, "https://evil.example").await.unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
+    // A simple request from an origin not configured is answered, without a grant.
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
 }

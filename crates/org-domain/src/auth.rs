@@ -20,8 +20,20 @@ pub const API_KEY_DISPLAY_LEN: usize = 12;
 pub const DUMMY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Lb0m9w8Q7mWk5N3r9v1mJm8c1Zb7ZrGQ0F2s1u8q2wI";
 
 /// The SHA-256 of a token: the only form in which tokens are stored.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Deliberately neither `PartialEq`, `Eq`, `Ord` nor `Hash`: the only comparison is
+/// [`TokenHash::ct_eq`], so no code can compare hashes in variable time by accident.
+///
+/// ```compile_fail
+/// # use org_domain::auth::TokenHash;
+/// let _ = TokenHash::of("orgd_s_a") == TokenHash::of("orgd_s_b");
+/// ```
+#[derive(Clone)]
 pub struct TokenHash([u8; 32]);
+
+static_assertions::assert_not_impl_any!(
+    TokenHash: PartialEq, Eq, PartialOrd, Ord, std::hash::Hash
+);
 
 impl TokenHash {
     /// Hashes a presented token.
@@ -75,8 +87,8 @@ impl TokenKind {
     }
 }
 
-/// A login session.
-#[derive(Debug, Clone, PartialEq)]
+/// A login session. Equality compares the token hash in constant time.
+#[derive(Debug, Clone)]
 pub struct Session {
     /// Id.
     pub id: Uuid,
@@ -92,8 +104,8 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
 }
 
-/// A personal API key.
-#[derive(Debug, Clone, PartialEq)]
+/// A personal API key. Equality compares the token hash in constant time.
+#[derive(Debug, Clone)]
 pub struct ApiKey {
     /// Id.
     pub id: Uuid,
@@ -115,6 +127,53 @@ pub struct ApiKey {
     pub last_used_at: Option<OffsetDateTime>,
     /// Created.
     pub created: OffsetDateTime,
+}
+
+impl PartialEq for Session {
+    fn eq(&self, other: &Self) -> bool {
+        // Destructured, so that a new field cannot be forgotten here.
+        let Self {
+            id,
+            user_id,
+            token_hash,
+            active_organization_id,
+            created,
+            expires_at,
+        } = self;
+        token_hash.ct_eq(&other.token_hash)
+            && *id == other.id
+            && *user_id == other.user_id
+            && *active_organization_id == other.active_organization_id
+            && *created == other.created
+            && *expires_at == other.expires_at
+    }
+}
+
+impl PartialEq for ApiKey {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            id,
+            user_id,
+            name,
+            prefix,
+            token_hash,
+            scopes,
+            organization_id,
+            expires_at,
+            last_used_at,
+            created,
+        } = self;
+        token_hash.ct_eq(&other.token_hash)
+            && *id == other.id
+            && *user_id == other.user_id
+            && *name == other.name
+            && *prefix == other.prefix
+            && *scopes == other.scopes
+            && *organization_id == other.organization_id
+            && *expires_at == other.expires_at
+            && *last_used_at == other.last_used_at
+            && *created == other.created
+    }
 }
 
 /// How the caller authenticated.
@@ -219,10 +278,14 @@ mod tests {
     #[test]
     fn hashes_round_trip_and_compare() {
         let h = TokenHash::of("orgd_s_abc");
-        assert_eq!(TokenHash::from_hex(&h.to_hex()).unwrap(), h);
+        assert!(TokenHash::from_hex(&h.to_hex()).unwrap().ct_eq(&h));
         assert!(h.ct_eq(&TokenHash::of("orgd_s_abc")));
         assert!(!h.ct_eq(&TokenHash::of("orgd_s_abd")));
         assert!(TokenHash::from_hex("zz").is_none());
+        // Every byte counts, the last one too.
+        let mut last = h.0;
+        last[31] ^= 1;
+        assert!(!h.ct_eq(&TokenHash(last)));
     }
 
     #[test]

@@ -44,7 +44,8 @@ current organization).",
             PayloadTooLarge,
             UnsupportedMediaType,
             Unprocessable,
-            Unavailable
+            Unavailable,
+            TooManyRequests
         )
     ),
     tags(
@@ -114,6 +115,37 @@ problem_responses! {
     UnsupportedMediaType => "The body is not `application/json` (`unsupported_media_type`).";
     Unprocessable => "Well-formed but invalid input (`validation_failed` with per-field `errors`, or `reserved_slug`, `not_a_member`, `unknown_role`, `invalid_totp_code`).";
     Unavailable => "The database is unreachable (`service_unavailable`); retry later.";
+}
+
+/// `429 rate_limited`, with `Retry-After`: the operations that check a secret are
+/// throttled per client address and per account (`ORGD_AUTH_RATE_PER_IP`,
+/// `ORGD_AUTH_RATE_PER_ACCOUNT`).
+pub struct TooManyRequests;
+
+impl<'r> utoipa::ToResponse<'r> for TooManyRequests {
+    fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let retry_after = utoipa::openapi::HeaderBuilder::new()
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::Integer)
+                    .minimum(Some(1)),
+            ))
+            .description(Some("Whole seconds until an attempt may pass."))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(
+                "Too many attempts from this client address or on this account \
+                 (`rate_limited`); every attempt counts, successful or not. Retry after \
+                 `Retry-After` seconds.",
+            )
+            .header("Retry-After", retry_after)
+            .content(PROBLEM_JSON, content)
+            .build();
+        ("TooManyRequests", response.into())
+    }
 }
 
 /// The failures of a request with a JSON body, referencing the shared responses above:

@@ -42,6 +42,7 @@ pub mod middleware;
 pub mod organizations;
 pub mod pagination;
 pub mod permissions;
+pub mod rate_limit;
 pub mod roles;
 pub mod users;
 
@@ -55,6 +56,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Origins allowed by CORS (`*` for any); empty turns CORS off.
     pub cors_origins: Vec<String>,
+    /// Limits of login, signup, invitation tokens and two-factor codes. Clones share one
+    /// state: build it once per process, not once per worker.
+    pub auth_limits: rate_limit::AuthLimits,
 }
 
 impl Default for HttpConfig {
@@ -62,6 +66,7 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cors_origins: Vec::new(),
+            auth_limits: rate_limit::AuthLimits::default(),
         }
     }
 }
@@ -116,7 +121,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, Swagger UI, the OpenAPI document, extractor configs,
 /// request ids, request logging, security headers, bearer authentication, and problem
 /// answers for unknown routes. Middlewares, outermost first: request id, tracing span,
-/// security headers, authentication.
+/// security headers, CORS (when configured), authentication.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -140,11 +145,12 @@ pub fn app(
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(auth::authenticate))
+        // Outside authentication and routing, so preflights are answered before them;
+        // inside the rest, so CORS answers carry security headers and request ids too.
+        .wrap(Condition::new(cors_enabled, cors))
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
-        // Outermost, so preflights are answered before authentication and routing.
-        .wrap(Condition::new(cors_enabled, cors))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{AppState, HttpConfig};
 
+mod limits;
 mod routes;
 mod smoke;
 
@@ -43,7 +44,7 @@ impl Mocks {
     fn session(mut self, user: User) -> Self {
         let hash = TokenHash::of(TOKEN);
         self.tokens.expect_find_session().returning(move |h| {
-            Ok((*h == hash).then(|| {
+            Ok(h.ct_eq(&hash).then(|| {
                 let session = Session {
                     id: Uuid::from_u128(99),
                     user_id: user.id,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use org_http::rate_limit::{self, Rate};
 
 /// orgd — multi-tenant organization management service.
 #[derive(Debug, Parser)]
@@ -120,6 +121,14 @@ pub struct Config {
     /// Allowed CORS origins, comma separated (CORS is off when empty).
     #[arg(long, env = "ORGD_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Login, signup, invitation-token and two-factor attempts per client address
+    /// (`N/period`, e.g. `30/1m`, or `off`). The address is the TCP peer: behind a reverse
+    /// proxy every client shares the proxy's budget.
+    #[arg(long, env = "ORGD_AUTH_RATE_PER_IP", default_value = rate_limit::DEFAULT_PER_IP)]
+    pub auth_rate_per_ip: Rate,
+    /// The same attempts per account (the login email, or the signed-in user), or `off`.
+    #[arg(long, env = "ORGD_AUTH_RATE_PER_ACCOUNT", default_value = rate_limit::DEFAULT_PER_ACCOUNT)]
+    pub auth_rate_per_account: Rate,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORGD_WORKERS")]
     pub workers: Option<usize>,
@@ -138,7 +147,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults with another database and bind address (tests).
+    /// The defaults with another database and bind address, and no attempt limits: tests
+    /// log in many times from one address (`tests/api/rate_limit.rs` sets its own).
     pub fn for_database(database_url: &str, bind: &str) -> Self {
         let cli = Cli::parse_from([
             "orgd",
@@ -147,6 +157,10 @@ impl Config {
             database_url,
             "--bind",
             bind,
+            "--auth-rate-per-ip",
+            "off",
+            "--auth-rate-per-account",
+            "off",
         ]);
         match cli.command {
             Command::Serve(c) => *c,
@@ -191,6 +205,27 @@ mod tests {
         let c = serve(&[]);
         assert_eq!(c.smtp_url, None);
         assert_eq!(c.mail_from, "orgd <noreply@localhost>");
+    }
+
+    #[test]
+    fn attempt_limits_default_to_production_values_and_can_be_turned_off() {
+        let c = serve(&[]);
+        assert_eq!(c.auth_rate_per_ip.to_string(), "30/1m");
+        assert_eq!(c.auth_rate_per_account.to_string(), "10/1m");
+        let c = serve(&[
+            "--auth-rate-per-ip",
+            "off",
+            "--auth-rate-per-account",
+            "5/minute",
+        ]);
+        assert_eq!(c.auth_rate_per_ip, Rate::Off);
+        assert_eq!(c.auth_rate_per_account.to_string(), "5/1m");
+        let tests = Config::for_database("sqlite::memory:", "127.0.0.1:0");
+        assert_eq!(
+            (tests.auth_rate_per_ip, tests.auth_rate_per_account),
+            (Rate::Off, Rate::Off)
+        );
+        assert!(Cli::try_parse_from(["orgd", "serve", "--auth-rate-per-ip", "0/1m"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use org_domain::ports::Mailer;
 use org_domain::services::{Ports, Services};
 use org_domain::values::Email;
+use org_http::rate_limit::AuthLimits;
 use org_http::{AppState, HttpConfig};
 use org_infra::{Database, SmtpMailer};
 
@@ -69,9 +70,12 @@ impl Application {
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let local = listener.local_addr()?;
+        // Built once, before the workers: every worker's state clones it and so counts
+        // against the same budget (a limiter per worker would multiply the limits).
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
             cors_origins: config.cors_origins.clone(),
+            auth_limits: AuthLimits::new(config.auth_rate_per_ip, config.auth_rate_per_account),
         };
         let state = AppState {
             services,
@@ -227,3 +231,7 @@ async fn bootstrap(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "startup_tests.rs"]
+mod tests;

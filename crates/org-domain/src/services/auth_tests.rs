@@ -79,3 +79,62 @@ async fn api_keys_record_use_at_most_once_a_minute() {
     assert!(s.authenticate("orgd_k_abc").await.is_ok());
     assert!(s.authenticate("orgd_k_abc").await.is_ok());
 }
+
+/// `h` with the low bits of its last byte changed.
+fn off_in_last_byte(h: &TokenHash) -> TokenHash {
+    let mut hex = h.to_hex();
+    let last = hex.pop().unwrap();
+    hex.push(if last == '0' { '1' } else { '0' });
+    TokenHash::from_hex(&hex).unwrap()
+}
+
+/// The store is asked by hash, and what it answers is checked again with `ct_eq`: a row
+/// whose hash differs in the very last byte (a store matching too loosely) is refused.
+#[tokio::test]
+async fn tokens_are_verified_by_constant_time_comparison_after_the_lookup() {
+    for exact in [false, true] {
+        let stored = move |h: &TokenHash| {
+            if exact {
+                h.clone()
+            } else {
+                off_in_last_byte(h)
+            }
+        };
+        let mut m = Mocks::default();
+        m.tokens.expect_find_session().returning(move |h| {
+            let s = Session {
+                id: Uuid::nil(),
+                user_id: Uuid::from_u128(1),
+                token_hash: stored(h),
+                active_organization_id: None,
+                created: NOW,
+                expires_at: NOW + Duration::days(1),
+            };
+            Ok(Some((s, user(1))))
+        });
+        m.tokens.expect_find_api_key().returning(move |h| {
+            let k = ApiKey {
+                id: Uuid::nil(),
+                user_id: Uuid::from_u128(1),
+                name: "k".into(),
+                prefix: "orgd_k_xxxxx".into(),
+                token_hash: stored(h),
+                scopes: PermissionSet::ALL,
+                organization_id: None,
+                expires_at: None,
+                last_used_at: Some(NOW),
+                created: NOW,
+            };
+            Ok(Some((k, user(1))))
+        });
+        let s = m.services();
+        for token in ["orgd_s_secret", "orgd_k_secret"] {
+            let got = s.authenticate(token).await;
+            if exact {
+                assert!(got.is_ok(), "{token}: {got:?}");
+            } else {
+                assert_eq!(got.unwrap_err().code(), "unauthenticated", "{token}");
+            }
+        }
+    }
+}

@@ -5,12 +5,14 @@ use super::{AcceptTokenRequest, InvitationBody, InvitationParam, InvitationQuery
 use crate::AppState;
 use crate::auth::Auth;
 use crate::docs::{
-    BadRequest, Conflict, Forbidden, Gone, JsonBodyErrors, NotFound, Unauthenticated, Unprocessable,
+    BadRequest, Conflict, Forbidden, Gone, JsonBodyErrors, NotFound, TooManyRequests,
+    Unauthenticated, Unprocessable,
 };
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::members::MemberBody;
 use crate::pagination::{PageBody, PageParams};
+use crate::rate_limit::{Account, ClientIp};
 
 /// List invitations addressed to you.
 ///
@@ -45,7 +47,8 @@ pub async fn list_my_invitations(
 /// invited address), then send the token. Creates exactly one membership with the invited
 /// role. Unknown token: `404`; addressed to someone else: `403 invitation_not_for_you`;
 /// `410 invitation_expired` / `invitation_revoked`; `409 invitation_already_used` /
-/// `invitation_declined` / `already_member`.
+/// `invitation_declined` / `already_member`. Throttled per client address and per user
+/// (`429 rate_limited`), successful attempts included.
 #[utoipa::path(
     tag = "invitations",
     security(("bearer" = [])),
@@ -56,6 +59,7 @@ pub async fn list_my_invitations(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 410, response = Gone),
+        (status = 429, response = TooManyRequests),
         JsonBodyErrors,
     )
 )]
@@ -63,8 +67,11 @@ pub async fn list_my_invitations(
 pub async fn accept_invitation_by_token(
     state: web::Data<AppState>,
     auth: Auth,
+    ip: ClientIp,
     body: Json<AcceptTokenRequest>,
 ) -> ApiResult<HttpResponse> {
+    let user = Account::User(auth.0.principal.user.id);
+    state.config.auth_limits.check(ip, Some(&user))?;
     let member = state
         .services
         .accept_invitation_by_token(&auth.0, &body.0.token)

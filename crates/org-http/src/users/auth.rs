@@ -10,10 +10,13 @@ use validator::Validate;
 use super::UserBody;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{Conflict, Forbidden, JsonBodyErrors, NotFound, Unauthenticated};
+use crate::docs::{
+    Conflict, Forbidden, JsonBodyErrors, NotFound, TooManyRequests, Unauthenticated,
+};
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::json::ts;
+use crate::rate_limit::{Account, ClientIp};
 
 /// `POST /api/auth/signup`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -89,22 +92,26 @@ pub struct CurrentOrganizationBody {
 /// Sign up.
 ///
 /// Creates an account and a session. Can be disabled by the server's configuration
-/// (`403 signup_disabled`). No authentication.
+/// (`403 signup_disabled`). No authentication. Throttled per client address (`429
+/// rate_limited`).
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = 201, description = "Account and session created.", body = SessionBody),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
         JsonBodyErrors,
     )
 )]
 #[post("/api/auth/signup")]
 pub async fn signup(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: Json<SignupRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
+    state.config.auth_limits.check(ip, None)?;
     let session = state.services.signup(&b.email, &b.password, b.name).await?;
     Ok(HttpResponse::Created().json(SessionBody::from(session)))
 }
@@ -114,21 +121,28 @@ pub async fn signup(
 /// Exchanges an email and password for a session token. Unknown emails, wrong passwords,
 /// wrong one-time codes, inactive users and service accounts all answer the same `401
 /// unauthenticated`; a right password without the `totp_code` of an account with
-/// two-factor authentication answers `401 totp_required`. No authentication.
+/// two-factor authentication answers `401 totp_required`. No authentication. Throttled
+/// per client address and per email (`429 rate_limited`), successful attempts included.
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = 200, description = "Session created.", body = SessionBody),
         (status = 401, response = Unauthenticated),
+        (status = 429, response = TooManyRequests),
         JsonBodyErrors,
     )
 )]
 #[post("/api/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
+    state
+        .config
+        .auth_limits
+        .check(ip, Some(&Account::email(&b.email)))?;
     let session = state
         .services
         .login(&b.email, &b.password, b.totp_code.as_deref())

@@ -8,9 +8,10 @@ use validator::Validate;
 use super::UserBody;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::docs::{Conflict, Forbidden, JsonBodyErrors, Unauthenticated};
+use crate::docs::{Conflict, Forbidden, JsonBodyErrors, TooManyRequests, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::Json;
+use crate::rate_limit::{Account, ClientIp};
 
 /// A new, pending TOTP secret. Shown only in this answer.
 #[derive(Serialize, ToSchema)]
@@ -73,7 +74,8 @@ pub async fn start_two_factor(state: web::Data<AppState>, auth: Auth) -> ApiResu
 /// Confirms the pending secret with a current code; from then on login needs a
 /// `totp_code`. Sessions only (`403 illegal_operation`); `409 two_factor_not_started`
 /// without a pending secret, `409 two_factor_already_enabled`; `422 invalid_totp_code`
-/// for a wrong code (nothing changes).
+/// for a wrong code (nothing changes). Throttled per client address and per user (`429
+/// rate_limited`).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -82,6 +84,7 @@ pub async fn start_two_factor(state: web::Data<AppState>, auth: Auth) -> ApiResu
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
         JsonBodyErrors,
     )
 )]
@@ -89,8 +92,11 @@ pub async fn start_two_factor(state: web::Data<AppState>, auth: Auth) -> ApiResu
 pub async fn enable_two_factor(
     state: web::Data<AppState>,
     auth: Auth,
+    ip: ClientIp,
     body: Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let user = Account::User(auth.0.principal.user.id);
+    state.config.auth_limits.check(ip, Some(&user))?;
     let user = state
         .services
         .enable_two_factor(&auth.0, &body.0.code)
@@ -102,7 +108,7 @@ pub async fn enable_two_factor(
 ///
 /// Needs a current code; erases the secret. Sessions only (`403 illegal_operation`);
 /// `409 two_factor_not_enabled`; `422 invalid_totp_code` for a wrong code (nothing
-/// changes).
+/// changes). Throttled per client address and per user (`429 rate_limited`).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -111,6 +117,7 @@ pub async fn enable_two_factor(
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
         JsonBodyErrors,
     )
 )]
@@ -118,8 +125,11 @@ pub async fn enable_two_factor(
 pub async fn disable_two_factor(
     state: web::Data<AppState>,
     auth: Auth,
+    ip: ClientIp,
     body: Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
+    let user = Account::User(auth.0.principal.user.id);
+    state.config.auth_limits.check(ip, Some(&user))?;
     let user = state
         .services
         .disable_two_factor(&auth.0, &body.0.code)
