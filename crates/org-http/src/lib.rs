@@ -116,7 +116,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, Swagger UI, the OpenAPI document, extractor configs,
 /// request ids, request logging, security headers, bearer authentication, and problem
 /// answers for unknown routes. Middlewares, outermost first: request id, tracing span,
-/// security headers, authentication.
+/// security headers, NUL rejection, authentication.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -140,6 +140,7 @@ pub fn app(
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(middleware::reject_nul))
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
