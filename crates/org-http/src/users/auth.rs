@@ -35,6 +35,7 @@ pub struct SignupRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Email.
+    #[validate(length(max = 254))]
     #[schema(example = "ann@example.com")]
     pub email: String,
     /// Password.
@@ -75,6 +76,7 @@ impl From<IssuedSession> for SessionBody {
 #[serde(deny_unknown_fields)]
 pub struct CurrentOrganizationRequest {
     /// The organization's UUID or slug.
+    #[validate(length(max = 200))]
     #[schema(example = "acme")]
     pub organization_id: String,
 }
