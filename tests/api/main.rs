@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod bad_input;
 mod basics;
 mod headers;
 mod helpers;

@@ -2,6 +2,8 @@
 
 /// The largest page a list returns; larger limits are clamped.
 pub const MAX_LIMIT: u64 = 100;
+/// The largest offset: `i64::MAX`.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 /// The page size when the client names none.
 pub const DEFAULT_LIMIT: u64 = 20;
 
@@ -22,11 +24,13 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
-    /// A page request; `limit` is clamped to [`MAX_LIMIT`] and at least 1.
+    /// A page request; `limit` is clamped to [`MAX_LIMIT`] and at least 1, `offset` to
+    /// [`MAX_OFFSET`] (SQL stores take signed 64-bit offsets; past it every page is empty
+    /// anyway).
     pub fn new(limit: u64, offset: u64) -> Self {
         Self {
             limit: limit.clamp(1, MAX_LIMIT),
-            offset,
+            offset: offset.min(MAX_OFFSET),
         }
     }
 

@@ -102,35 +102,75 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Parses a JSON body, telling malformed JSON (400) from JSON of the wrong shape (422).
+///
+/// The whole document is checked first, so that a syntax error anywhere is a 400 even when
+/// the typed parse would have stopped earlier at a wrong field; then the root must be an
+/// object, then the typed parse names the first offending field. Strings holding NUL are
+/// refused as well: no text column (PostgreSQL's) can store them.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
-    let value = result.map_err(|e| {
-        let inner = e.inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = inner.to_string();
-                let message = strip_position(&message);
-                let path = e.path().to_string();
-                let field = if path == "." {
-                    named_field(message).unwrap_or_else(|| "body".to_owned())
-                } else {
-                    path
-                };
-                ApiError::Domain(DomainError::Validation(vec![FieldError::new(
-                    field, message,
-                )]))
-            }
-            serde_json::error::Category::Eof if body.iter().all(u8::is_ascii_whitespace) => {
-                ApiError::bad_request("the request body is empty; send a JSON document")
-            }
-            _ => ApiError::bad_request(format!("malformed JSON: {inner}")),
-        }
-    })?;
-    // Trailing garbage after the document is malformed input too.
-    de.end()
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the request body is empty; send a JSON document",
+        ));
+    }
+    let doc: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    if !doc.is_object() {
+        return Err(invalid("body", "must be a JSON object"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let inner = e.inner();
+        let message = inner.to_string();
+        let message = strip_position(&message);
+        // The document is well-formed, so any error is about its shape; serde_json reports
+        // some of those (a number where an enum goes) as syntax errors.
+        let message = match inner.classify() {
+            serde_json::error::Category::Data => message,
+            _ => "has an invalid type or value",
+        };
+        let path = e.path().to_string();
+        let field = if path == "." {
+            named_field(message).unwrap_or_else(|| "body".to_owned())
+        } else {
+            path
+        };
+        invalid(&field, message)
+    })?;
+    if let Some(field) = nul_in(&doc, String::new()) {
+        return Err(invalid(&field, "must not contain NUL (U+0000) characters"));
+    }
     Ok(value)
+}
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::Domain(DomainError::Validation(vec![FieldError::new(
+        field, message,
+    )]))
+}
+
+/// The path of the first key or string holding a NUL character.
+fn nul_in(v: &serde_json::Value, path: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_in(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let inner = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(inner)
+            } else {
+                nul_in(item, inner)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// serde_json appends " at line L column C"; clients get the field instead.
@@ -140,8 +180,15 @@ fn strip_position(message: &str) -> &str {
         .map_or(message, |i| &message[..i])
 }
 
-/// The field a root-level serde message names (`missing field `name``, `unknown field `x``).
+/// The field a root-level serde message names (`missing field `name``, `unknown field `x``);
+/// other messages quote values (`invalid type: integer `42``), not fields.
 fn named_field(message: &str) -> Option<String> {
+    if !["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p))
+    {
+        return None;
+    }
     let start = message.find('`')? + 1;
     let len = message[start..].find('`')?;
     Some(message[start..start + len].to_owned())
@@ -246,6 +293,18 @@ mod tests {
         for body in ["{\"name\": ", "", "nope", "{\"name\": \"x\"} trailing"] {
             assert_eq!(err(body).code(), "bad_request", "{body}");
         }
+        // Anywhere in the document, even after a field of the wrong type or a missing one.
+        for body in ["{\"name\": 5, \"x\": NaN}", "{} {}", "{\"inner\": 0x10}"] {
+            assert_eq!(err(body).code(), "bad_request", "{body}");
+        }
+    }
+
+    #[test]
+    fn the_root_is_an_object_and_strings_hold_no_nul() {
+        for body in ["[]", "42", "true", "null", "\"x\""] {
+            assert_eq!(field_of(&err(body)), "body", "{body}");
+        }
+        assert_eq!(field_of(&err("{\"name\": \"a\\u0000b\"}")), "name");
     }
 
     #[test]
@@ -260,7 +319,7 @@ mod tests {
             field_of(&err("{\"name\": \"x\", \"inner\": {\"flag\": 1}}")),
             "inner.flag"
         );
-        assert_eq!(err("[1]").code(), "validation_failed");
+        assert_eq!(field_of(&err("[1]")), "body");
         assert!(parse_json::<Body>(b"{\"name\": \"x\"}").is_ok());
     }
 }

@@ -115,6 +115,7 @@ pub struct CreateInvitationRequest {
     /// The role on acceptance: a system key, custom role id or name (default: the
     /// organization's `default_role_id`, else `member`).
     #[serde(default)]
+    #[validate(length(max = 64))]
     #[schema(example = "member")]
     pub role: Option<String>,
 }
@@ -124,6 +125,7 @@ pub struct CreateInvitationRequest {
 #[serde(deny_unknown_fields)]
 pub struct AcceptTokenRequest {
     /// The token from the invitation message (`orgd_i_…`).
+    #[validate(length(max = 256))]
     pub token: String,
 }
 

@@ -1,5 +1,10 @@
 //! JSON conventions shared by the request and response bodies: RFC 3339 UTC timestamps,
-//! and PATCH fields where `null` (clear) differs from absent (leave unchanged).
+//! PATCH fields where `null` (clear) differs from absent (leave unchanged), and nested
+//! objects that must be objects.
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serializer};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -24,6 +29,47 @@ where
     D: Deserializer<'de>,
 {
     Option::<T>::deserialize(de).map(Some)
+}
+
+/// Deserializes an optional nested object (`null` or absent is `None`). serde's derive
+/// would also take an array of the fields' values in order, so `"settings": [true]` would
+/// set the first setting; no client means that. Use with
+/// `#[serde(default, deserialize_with = "object")]`.
+///
+/// # Errors
+/// When the value is present and neither `null` nor an object that makes a `T`.
+pub fn object<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    struct ObjectVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object or null")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, de: D2) -> Result<Self::Value, D2::Error> {
+            de.deserialize_map(self)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+
+    de.deserialize_option(ObjectVisitor(PhantomData))
 }
 
 /// Serializes an optional timestamp as RFC 3339 UTC or `null`.
@@ -92,6 +138,44 @@ mod tests {
             time::macros::datetime!(2030-01-01 0:00 UTC)
         );
         assert!(serde_json::from_value::<Patch>(json!({"at": "tomorrow"})).is_err());
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[serde(default)]
+        flag: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[serde(default, deserialize_with = "object")]
+        inner: Option<Inner>,
+    }
+
+    #[test]
+    fn nested_objects_must_be_objects() {
+        let o: Outer = serde_json::from_value(json!({"inner": {"flag": true}})).unwrap();
+        assert_eq!(o.inner, Some(Inner { flag: Some(true) }));
+        let o: Outer = serde_json::from_value(json!({"inner": null})).unwrap();
+        assert_eq!(o.inner, None);
+        let o: Outer = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(o.inner, None);
+        for bad in [
+            json!([]),
+            json!([true]),
+            json!(1),
+            json!("x"),
+            json!({"nope": 1}),
+        ] {
+            let r = serde_json::from_value::<Outer>(json!({ "inner": bad }));
+            assert!(r.is_err(), "{bad}");
+        }
+        // Paths into the object survive, for the problem's `errors[].field`.
+        let body = br#"{"inner": {"flag": 1}}"#;
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let err = serde_path_to_error::deserialize::<_, Outer>(de).unwrap_err();
+        assert_eq!(err.path().to_string(), "inner.flag");
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, Swagger UI, the OpenAPI document, extractor configs,
 /// request ids, request logging, security headers, bearer authentication, and problem
 /// answers for unknown routes. Middlewares, outermost first: request id, tracing span,
-/// security headers, CORS (when configured), authentication.
+/// security headers, CORS (when configured), NUL rejection, authentication.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -145,6 +145,7 @@ pub fn app(
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
         .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(middleware::reject_nul))
         // Outside authentication and routing, so preflights are answered before them;
         // inside the rest, so CORS answers carry security headers and request ids too.
         .wrap(Condition::new(cors_enabled, cors))

@@ -3,6 +3,7 @@
 //! and the seed-003 shorthand `/api/organizations/members` for the current organization
 //! (`{org}` = `me`). Handlers are in `members/handlers.rs`.
 use org_domain::members::Member;
+use org_domain::values::Email;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -76,12 +77,21 @@ pub struct AddMemberRequest {
     pub user_id: Option<Uuid>,
     /// The user's email (alias `email`).
     #[serde(default, alias = "email")]
+    #[validate(custom(function = "email"))]
     #[schema(example = "ann@example.com")]
     pub user_email: Option<String>,
     /// Role key (default: the organization's `default_role_id`, else `member`).
     #[serde(default)]
+    #[validate(length(max = 64))]
     #[schema(example = "member")]
     pub role: Option<String>,
+}
+
+/// Checked here rather than by the domain so that the error names `user_email`.
+fn email(s: &str) -> Result<(), ValidationError> {
+    Email::parse(s).map(|_| ()).map_err(|_| {
+        ValidationError::new("email").with_message("is not a valid email address".into())
+    })
 }
 
 fn one_target(r: &AddMemberRequest) -> Result<(), ValidationError> {
@@ -97,6 +107,7 @@ fn one_target(r: &AddMemberRequest) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     /// The new role key: `owner`, `admin`, `member`, or a custom role id.
+    #[validate(length(max = 64))]
     #[schema(example = "admin")]
     pub role: String,
 }

@@ -1,6 +1,7 @@
-//! Cross-cutting request handling: request ids, security headers, the tracing span of each
-//! request, and the problem answers for unknown routes (404) and wrong methods (405).
-use actix_web::body::MessageBody;
+//! Cross-cutting request handling: request ids, security headers, URLs holding NUL, the
+//! tracing span of each request, and the problem answers for unknown routes (404) and wrong
+//! methods (405).
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -56,6 +57,27 @@ pub async fn request_id(
         res.headers_mut().insert(REQUEST_ID, v);
     }
     Ok(res)
+}
+
+/// Refuses a URL holding a percent-encoded NUL (`%00`) in its path or query with
+/// `400 bad_request`. No stored text can contain NUL (PostgreSQL refuses it in a text
+/// parameter, which would surface as a database error), so such a path or filter names
+/// nothing a client could mean.
+pub async fn reject_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().contains("%00"));
+    if nul {
+        let err = ApiError::bad_request("the URL must not contain a NUL character (%00)");
+        return Ok(req.error_response(err).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// A strict policy for JSON answers: nothing may load or frame them.

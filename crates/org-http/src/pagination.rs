@@ -123,6 +123,10 @@ mod tests {
         assert_eq!(req("page=2&limit=3"), (3, 3));
         assert_eq!(req("page=4&offset=1&limit=2"), (2, 1));
         assert_eq!(req("page=2&page_size=500"), (100, 100));
+        // Offsets stop at what a SQL store can take.
+        let max = i64::MAX.unsigned_abs();
+        assert_eq!(req(&format!("page={max}&page_size=100")), (100, max));
+        assert_eq!(req(&format!("offset={max}")), (20, max));
     }
 
     #[test]

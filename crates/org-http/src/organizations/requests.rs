@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::StatsMethodBody;
 use crate::error::ApiError;
-use crate::json::{Rfc3339, nullable};
+use crate::json::{Rfc3339, nullable, object};
 
 /// Settings to set; absent keys stay as they are (PATCH merges key by key).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -86,7 +86,7 @@ pub struct NewOrgRequest {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
     /// Initial settings (defaults for absent keys).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub settings: Option<SettingsPatchRequest>,
     /// Owner other than the caller (superusers only, else `403 illegal_operation`).
     #[serde(default)]
@@ -135,7 +135,7 @@ pub struct OrgPatchRequest {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Option<Value>>,
     /// Settings to merge (`org:settings`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub settings: Option<SettingsPatchRequest>,
     /// Transfer ownership to this member (owner or superuser only); the old owner
     /// becomes `admin`.

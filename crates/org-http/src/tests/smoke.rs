@@ -77,6 +77,22 @@ async fn malformed_json_is_400_and_wrong_shapes_422() {
 }
 
 #[actix_web::test]
+async fn nul_in_a_url_is_400_before_anything_else() {
+    let app = app!(Mocks::default());
+    for uri in [
+        "/api/organizations/a%00b",
+        "/api/organizations?search=%00",
+        "/api/nope%00",
+    ] {
+        let res =
+            read(test::call_service(&app, TestRequest::get().uri(uri).to_request()).await).await;
+        assert_problem(&res, 400, "bad_request");
+        assert!(res.1.get("x-request-id").is_some(), "{uri}");
+        assert_eq!(res.1.get("x-content-type-options").unwrap(), "nosniff");
+    }
+}
+
+#[actix_web::test]
 async fn oversized_bodies_are_413() {
     let config = HttpConfig {
         max_body_bytes: 64,

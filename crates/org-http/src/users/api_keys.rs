@@ -93,6 +93,7 @@ pub struct NewApiKeyRequest {
     pub scopes: Option<Vec<String>>,
     /// Bind the key to one organization (UUID or slug) the owner is a member of.
     #[serde(default)]
+    #[validate(length(max = 200))]
     pub organization_id: Option<String>,
     /// Expiry, RFC 3339, in the future.
     #[serde(default)]

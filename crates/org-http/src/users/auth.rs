@@ -38,6 +38,7 @@ pub struct SignupRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Email.
+    #[validate(length(max = 254))]
     #[schema(example = "ann@example.com")]
     pub email: String,
     /// Password.
@@ -78,6 +79,7 @@ impl From<IssuedSession> for SessionBody {
 #[serde(deny_unknown_fields)]
 pub struct CurrentOrganizationRequest {
     /// The organization's UUID or slug.
+    #[validate(length(max = 200))]
     #[schema(example = "acme")]
     pub organization_id: String,
 }
