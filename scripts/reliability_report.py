@@ -18,6 +18,7 @@ LABELS = [
     ("isolation.routes", "Routes in the tenant-isolation matrix"),
     ("isolation.calls", "Isolation calls (route x caller x way of naming the org), database unchanged"),
     ("bad_input.cases", "Bad inputs sent, each a 4xx problem+json, database unchanged"),
+    ("bad_input.accepted", "Injection strings in free text, accepted verbatim with no other effect"),
     ("races.last_owner", "Two-process races: demote/remove the last owners"),
     ("races.invitation_accept", "Two-process races: two accepts of one invitation"),
     ("races.same_slug", "Two-process races: two creates of one slug"),
