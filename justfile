@@ -25,8 +25,13 @@ lint:
 openapi:
     cargo run -q -p orgd -- openapi > openapi/openapi.json
 
+# Load benchmark on the Better Auth peer's workload (bench/README.md), arguments passed through:
+# just bench --backend both --with-peer   (smoke: just bench --duration 3s --rounds 1)
+bench *args:
+    bench/run.sh {{args}}
+
 # Criterion benches (in-process hot paths)
-bench:
+bench-criterion:
     cargo bench --workspace
 
 # What CI runs
