@@ -26,8 +26,8 @@ const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// - not `application/json` (or `+json`) → `415 unsupported_media_type`;
 /// - over `HttpConfig::max_body_bytes` → `413 payload_too_large`;
 /// - not JSON at all → `400 bad_request`;
-/// - JSON of the wrong shape (types, unknown or missing fields) or breaking a rule →
-///   `422 validation_failed` naming the field.
+/// - JSON of the wrong shape (not an object, wrong types, unknown or missing fields) or
+///   breaking a rule → `422 validation_failed` naming the field.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -68,6 +68,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
             let value: T = parse_json(&body)?;
+            require_object(&body)?;
             value.validate()?;
             Ok(Json(value))
         })
@@ -131,6 +132,17 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     Ok(value)
+}
+
+/// Every request body is a JSON object. serde's derived structs also accept an array of
+/// the field values in order (`[null, null]`), which no client means to send.
+fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(ApiError::Domain(DomainError::Validation(vec![
+            FieldError::new("body", "must be a JSON object"),
+        ]))),
+    }
 }
 
 /// serde_json appends " at line L column C"; clients get the field instead.
@@ -262,5 +274,17 @@ mod tests {
         );
         assert_eq!(err("[1]").code(), "validation_failed");
         assert!(parse_json::<Body>(b"{\"name\": \"x\"}").is_ok());
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        // serde would read this array as `Body { name: "x", inner: None }`.
+        assert!(parse_json::<Body>(b"[\"x\", null]").is_ok());
+        let e = require_object(b" [\"x\", null]").unwrap_err();
+        assert_eq!(
+            (e.code(), field_of(&e).as_str()),
+            ("validation_failed", "body")
+        );
+        assert!(require_object(b"\n {\"name\": \"x\"}").is_ok());
     }
 }
