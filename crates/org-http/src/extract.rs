@@ -1,12 +1,14 @@
 //! Extractors that answer malformed requests with problem documents, never with actix's
-//! plain-text errors: a JSON body extractor, the query and path configs, and the path
-//! parameters shared by the org-scoped routes.
+//! plain-text errors: a JSON body extractor, the query and path configs, the path
+//! parameters shared by the org-scoped routes, and the refusal of NUL characters.
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpRequest, web};
 use futures::StreamExt;
 use org_domain::{DomainError, FieldError};
 use serde::de::DeserializeOwned;
@@ -26,8 +28,9 @@ const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// - not `application/json` (or `+json`) → `415 unsupported_media_type`;
 /// - over `HttpConfig::max_body_bytes` → `413 payload_too_large`;
 /// - not JSON at all → `400 bad_request`;
-/// - JSON of the wrong shape (not an object, wrong types, unknown or missing fields) or
-///   breaking a rule → `422 validation_failed` naming the field.
+/// - JSON of the wrong shape (not an object, wrong types, unknown or missing fields), with
+///   a NUL character (`\u0000`) in a string, or breaking a rule → `422 validation_failed`
+///   naming the field.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -69,6 +72,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
             }
             let value: T = parse_json(&body)?;
             require_object(&body)?;
+            if has_nul_escape(&body) {
+                return Err(ApiError::Domain(DomainError::Validation(vec![
+                    FieldError::new("body", "must not contain NUL characters (\\u0000)"),
+                ])));
+            }
             value.validate()?;
             Ok(Json(value))
         })
@@ -142,6 +150,54 @@ fn require_object(body: &[u8]) -> Result<(), ApiError> {
         _ => Err(ApiError::Domain(DomainError::Validation(vec![
             FieldError::new("body", "must be a JSON object"),
         ]))),
+    }
+}
+
+/// Whether a valid JSON document has a `\u0000` escape in a string (or a key). PostgreSQL
+/// cannot store NUL in `text` or `jsonb`, and no name, slug or setting has one.
+fn has_nul_escape(body: &[u8]) -> bool {
+    // In valid JSON a backslash only starts an escape inside a string.
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body.get(i + 1..i + 6) == Some(b"u0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Middleware refusing NUL characters (`%00`) in the path — `404 not_found`, such a path
+/// names nothing — or in the query string — `400 bad_request`. As in bodies: PostgreSQL
+/// cannot compare or store them, and they would answer `500` there.
+pub async fn reject_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    // `%2500` is a literal "%00", not a NUL: the windows never see "%00" in it.
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    let refusal = if has_nul(req.path()) {
+        Some(ApiError::Domain(DomainError::not_found(&format!(
+            "resource {}",
+            req.path()
+        ))))
+    } else if has_nul(req.query_string()) {
+        Some(ApiError::bad_request(
+            "the query string contains a NUL character (%00)",
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some(e) => Ok(req.error_response(e).map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
 }
 
@@ -286,5 +342,24 @@ mod tests {
             ("validation_failed", "body")
         );
         assert!(require_object(b"\n {\"name\": \"x\"}").is_ok());
+    }
+
+    #[test]
+    fn nul_escapes_are_found_in_strings_and_keys() {
+        for body in [
+            r#"{"name": "a\u0000b"}"#,
+            r#"{"name": "\u00001"}"#,
+            r#"{"meta": {"k\u0000": 1}}"#,
+            r#"{"a": "\\", "b": "\u0000"}"#,
+        ] {
+            assert!(has_nul_escape(body.as_bytes()), "{body}");
+        }
+        // An escaped backslash followed by the text "u0000", and other escapes.
+        for body in [
+            r#"{"name": "a\\u0000b"}"#,
+            r#"{"name": "\u0001 \u1000 \n"}"#,
+        ] {
+            assert!(!has_nul_escape(body.as_bytes()), "{body}");
+        }
     }
 }

@@ -139,6 +139,7 @@ pub fn app(
         .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
         .service(docs::swagger(api))
         .default_service(web::to(middleware::fallback))
+        .wrap(from_fn(extract::reject_nul))
         .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
