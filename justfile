@@ -25,6 +25,10 @@ lint:
 openapi:
     cargo run -q -p orgd -- openapi > openapi/openapi.json
 
+# Schemathesis against a live server (scripts/fuzz.sh; docs/fuzz-findings.md)
+fuzz:
+    bash scripts/fuzz.sh
+
 # Criterion benches (in-process hot paths)
 bench:
     cargo bench --workspace
