@@ -30,6 +30,10 @@ openapi:
 bench *args:
     bench/run.sh {{args}}
 
+# Schemathesis against a live server (scripts/fuzz.sh; docs/fuzz-findings.md)
+fuzz:
+    bash scripts/fuzz.sh
+
 # Criterion benches (in-process hot paths)
 bench-criterion:
     cargo bench --workspace

@@ -38,6 +38,8 @@ impl Orgd {
             .env("ORGD_DB_POOL", "4")
             .env("ORGD_WORKERS", "2")
             .env("ORGD_LOG", "warn")
+            .env("ORGD_AUTH_RATE_PER_IP", "off")
+            .env("ORGD_AUTH_RATE_PER_ACCOUNT", "off")
             .env("ORGD_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ORGD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdout(Stdio::null())

@@ -2,12 +2,13 @@
 
 /// The largest page a list returns; larger limits are clamped.
 pub const MAX_LIMIT: u64 = 100;
-/// The largest offset: `i64::MAX`.
-pub const MAX_OFFSET: u64 = i64::MAX as u64;
 /// The page size when the client names none.
 pub const DEFAULT_LIMIT: u64 = 20;
+/// The largest offset: SQL takes a signed 64-bit `OFFSET`, so larger ones are clamped (the
+/// page is empty either way).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
-/// A validated page request: `1 ≤ limit ≤ 100`, `offset ≥ 0`.
+/// A validated page request: `1 ≤ limit ≤ 100`, `0 ≤ offset ≤ i64::MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     limit: u64,
@@ -25,8 +26,7 @@ impl Default for PageRequest {
 
 impl PageRequest {
     /// A page request; `limit` is clamped to [`MAX_LIMIT`] and at least 1, `offset` to
-    /// [`MAX_OFFSET`] (SQL stores take signed 64-bit offsets; past it every page is empty
-    /// anyway).
+    /// [`MAX_OFFSET`].
     pub fn new(limit: u64, offset: u64) -> Self {
         Self {
             limit: limit.clamp(1, MAX_LIMIT),
@@ -77,5 +77,18 @@ impl<T> Page<T> {
             limit: self.limit,
             offset: self.offset,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_offsets_are_clamped_to_what_sql_takes() {
+        let r = PageRequest::new(0, u64::MAX);
+        assert_eq!((r.limit(), r.offset()), (1, MAX_OFFSET));
+        let r = PageRequest::new(500, 7);
+        assert_eq!((r.limit(), r.offset()), (MAX_LIMIT, 7));
     }
 }

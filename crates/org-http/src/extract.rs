@@ -1,6 +1,6 @@
 //! Extractors that answer malformed requests with problem documents, never with actix's
-//! plain-text errors: a JSON body extractor, the query and path configs, and the path
-//! parameters shared by the org-scoped routes.
+//! plain-text errors: a JSON body extractor, the query and path configs, the path
+//! parameters shared by the org-scoped routes, and the refusal of NUL characters in bodies.
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,8 +26,9 @@ const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// - not `application/json` (or `+json`) → `415 unsupported_media_type`;
 /// - over `HttpConfig::max_body_bytes` → `413 payload_too_large`;
 /// - not JSON at all → `400 bad_request`;
-/// - JSON of the wrong shape (types, unknown or missing fields) or breaking a rule →
-///   `422 validation_failed` naming the field.
+/// - JSON of the wrong shape (not an object, wrong types, unknown or missing fields), with
+///   a NUL character (`\u0000`) in a string, or breaking a rule → `422 validation_failed`
+///   naming the field.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -321,5 +322,38 @@ mod tests {
         );
         assert_eq!(field_of(&err("[1]")), "body");
         assert!(parse_json::<Body>(b"{\"name\": \"x\"}").is_ok());
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        // serde alone would read this array as `Body { name: "x", inner: None }`.
+        let e = err("[\"x\", null]");
+        assert_eq!(
+            (e.code(), field_of(&e).as_str()),
+            ("validation_failed", "body")
+        );
+    }
+
+    #[test]
+    fn nul_escapes_are_found_in_strings_and_keys() {
+        for body in [
+            r#"{"name": "a\u0000b"}"#,
+            r#"{"name": "\u00001"}"#,
+            r#"{"meta": {"k\u0000": 1}}"#,
+            r#"{"a": "\\", "b": "\u0000"}"#,
+        ] {
+            let e = parse_json::<serde_json::Value>(body.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), "validation_failed", "{body}");
+        }
+        // An escaped backslash followed by the text "u0000", and other escapes.
+        for body in [
+            r#"{"name": "a\\u0000b"}"#,
+            r#"{"name": "\u0001 \u1000 \n"}"#,
+        ] {
+            assert!(
+                parse_json::<serde_json::Value>(body.as_bytes()).is_ok(),
+                "{body}"
+            );
+        }
     }
 }

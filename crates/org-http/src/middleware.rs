@@ -10,6 +10,8 @@ use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
 use uuid::Uuid;
 
+use org_domain::DomainError;
+
 use crate::error::ApiError;
 
 /// The request id header, read from clients and always sent back.
@@ -67,12 +69,22 @@ pub async fn reject_nul(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let nul = req
-        .uri()
-        .path_and_query()
-        .is_some_and(|pq| pq.as_str().contains("%00"));
-    if nul {
-        let err = ApiError::bad_request("the URL must not contain a NUL character (%00)");
+    // `%2500` is a literal "%00", not a NUL: no window of it reads "%00".
+    let has_nul = |s: &str| s.contains("%00");
+    let refusal = if has_nul(req.path()) {
+        // Such a path names nothing; 404 is what every route documents for it.
+        Some(ApiError::Domain(DomainError::not_found(&format!(
+            "resource {}",
+            req.path()
+        ))))
+    } else if has_nul(req.query_string()) {
+        Some(ApiError::bad_request(
+            "the query string must not contain a NUL character (%00)",
+        ))
+    } else {
+        None
+    };
+    if let Some(err) = refusal {
         return Ok(req.error_response(err).map_into_right_body());
     }
     next.call(req)

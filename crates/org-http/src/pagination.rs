@@ -2,7 +2,8 @@
 //!
 //! `limit` + `offset`, or `page` (from 1) + `page_size` (aliases `pageSize`, `size`).
 //! A `limit` over 100 is clamped to 100; `limit` < 1, a negative `offset` or `page` < 1
-//! answer `400 bad_request`. An explicit `offset` wins over `page`.
+//! answer `400 bad_request`. An explicit `offset` wins over `page`. Offsets past `i64::MAX`
+//! (a huge `page`) are clamped to it: such a page is empty.
 use org_domain::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,20 +33,26 @@ impl PageParams {
     /// The validated page request.
     ///
     /// # Errors
-    /// `400 bad_request` for `limit`/`page_size` < 1, `offset` < 0 or `page` < 1.
+    /// `400 bad_request` for `limit`/`page_size` < 1, `offset` < 0 or `page` < 1, whether or
+    /// not another parameter takes precedence over the bad one.
     pub fn request(&self) -> Result<PageRequest, ApiError> {
-        let size = match (self.limit, self.page_size) {
-            (Some(l), _) | (None, Some(l)) if l < 1 => {
-                return Err(ApiError::bad_request("limit must be at least 1"));
+        for (name, value, min) in [
+            ("limit", self.limit, 1),
+            ("page_size", self.page_size, 1),
+            ("offset", self.offset, 0),
+            ("page", self.page, 1),
+        ] {
+            if value.is_some_and(|v| v < min) {
+                return Err(ApiError::bad_request(format!(
+                    "{name} must be at least {min}"
+                )));
             }
+        }
+        let size = match (self.limit, self.page_size) {
             (Some(l), _) | (None, Some(l)) => l.unsigned_abs().min(MAX_LIMIT),
             (None, None) => DEFAULT_LIMIT,
         };
         let offset = match (self.offset, self.page) {
-            (Some(o), _) if o < 0 => {
-                return Err(ApiError::bad_request("offset must not be negative"));
-            }
-            (_, Some(p)) if p < 1 => return Err(ApiError::bad_request("page starts at 1")),
             (Some(o), _) => o.unsigned_abs(),
             (None, Some(p)) => (p.unsigned_abs() - 1).saturating_mul(size),
             (None, None) => 0,
@@ -138,6 +145,10 @@ mod tests {
             "page=0",
             "page=-1",
             "page_size=0",
+            // Refused even where another parameter would win over them.
+            "limit=5&page_size=0",
+            "offset=3&page=0",
+            "page_size=-2&limit=1",
         ] {
             let e = params(q).request().unwrap_err();
             assert_eq!(e.code(), "bad_request", "{q}");

@@ -227,10 +227,16 @@ fn is_unavailable(e: &DbErr) -> bool {
                 X::Database(d) => {
                     let code = d.code().unwrap_or_default();
                     // SQLite: SQLITE_BUSY and its extended codes (the busy timeout ran out).
-                    // PostgreSQL: class 08 (connection exception) and 57P0x (shutdown).
-                    code.parse::<u32>().is_ok_and(|c| c & 0xff == 5)
-                        || code.starts_with("08")
-                        || code.starts_with("57P0")
+                    // PostgreSQL: class 08 (connection exception) and 57P0x (shutdown). Only
+                    // SQLite's codes are read as numbers: many SQLSTATEs are digits too
+                    // (22021, NUL in text, has the low byte 5).
+                    if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                        .is_some()
+                    {
+                        code.parse::<u32>().is_ok_and(|c| c & 0xff == 5)
+                    } else {
+                        code.starts_with("08") || code.starts_with("57P0")
+                    }
                 }
                 _ => false,
             }

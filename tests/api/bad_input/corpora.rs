@@ -132,11 +132,8 @@ async fn invalid_reserved_and_confusable_slugs_are_refused() {
                 &format!("/api/organizations/{}", enc(&slug)),
                 None,
             );
-            let want = if slug.contains('\0') {
-                Want::BadRequest
-            } else {
-                Want::NotFound
-            };
+            // A NUL in the path is refused before routing, as a path naming nothing.
+            let want = Want::NotFound;
             if !["me", "members", "roles", "invitations"].contains(&slug.as_str()) {
                 run.case(format!("get by slug {slug:?}"), r, want).await;
             }

@@ -317,11 +317,12 @@ async fn injection_strings_in_identifiers_are_refused() {
                 At::Body(_, body) => (Some(body), want),
                 At::Url => (None, want),
             };
-            // A NUL in the URL is refused before routing and authentication.
-            let want = if path.contains("%00") {
-                Want::BadRequest
-            } else {
-                want
+            // A NUL in the URL is refused before routing and authentication: in the path as
+            // a path naming nothing (404), in the query as a malformed query (400).
+            let want = match path.split_once('?') {
+                _ if !path.contains("%00") => want,
+                Some((_, query)) if query.contains("%00") => Want::BadRequest,
+                _ => Want::NotFound,
             };
             let label = format!(
                 "{inj:?} in {}",
