@@ -8,7 +8,7 @@
 #    recording its figures through ORGD_RELIABILITY_REPORT (tests/api/helpers.rs `report`);
 # 2. the PostgreSQL outage test, against a PostgreSQL cluster of its own (`15 faults` on port
 #    5433, created when missing) so that stopping it disturbs nothing else;
-# 3. Schemathesis against a live server (scripts/fuzz.sh);
+# 3. Schemathesis against a live server on SQLite and on PostgreSQL (scripts/fuzz.sh);
 # 4. writes the figures to FILE (default docs/reliability.md).
 #
 # `--skip-suites` skips step 1 for a caller that already ran the suites with
@@ -54,8 +54,8 @@ ORGD_PG_CLUSTER="$FAULT_CLUSTER" ORGD_TEST_DATABASE_URL="$fault_url" \
 psql "$fault_url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'orgd_test_%'" |
   while read -r db; do psql "$fault_url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 
-echo "== Schemathesis"
-scripts/fuzz.sh
+echo "== Schemathesis (SQLite, then PostgreSQL)"
+ORGD_FUZZ_DATABASE_URL="${ORGD_FUZZ_DATABASE_URL:-$PG_URL}" scripts/fuzz.sh
 
 echo "== writing $out"
 minutes=$(( ($(date +%s) - started + 59) / 60 ))
