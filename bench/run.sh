@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# orgd benchmark harness: the Better Auth peer's workload (/work/shared/bench/peer-better-auth)
+# orgd benchmark harness: the Better Auth peer's workload (../shared/bench/peer-better-auth)
 # against orgd on PostgreSQL and/or SQLite, optionally with the peer itself in the same run.
 #
 #   bench/run.sh [--backend postgres|sqlite|both] [--with-peer] [--duration 20s] [--rounds 3]
@@ -19,7 +19,7 @@
 #   ORGD_WORKERS (unset: orgd's default, one per core)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench   (database re-created; name must contain "bench")
 #   BENCH_WORK=/var/tmp/orgd-bench   (SQLite file, bench-data, the peer's working copy)
-#   PEER_SRC=/work/shared/bench/peer-better-auth   QUIET_WAIT=600 QUIET_MAX=0.15 OTHER_MAX=0.10 MAX_ATTEMPTS=4
+#   PEER_SRC=../shared/bench/peer-better-auth (relative to the repo)   QUIET_WAIT=600 QUIET_MAX=0.15 OTHER_MAX=0.10 MAX_ATTEMPTS=4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -51,7 +51,7 @@ THREADS=${THREADS:-2} CONNS=${CONNS:-64} TIMEOUT=${TIMEOUT:-10s}
 ORGD_PORT=${ORGD_PORT:-18080} DB_POOL=${DB_POOL:-10}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/orgd_bench}
 BENCH_WORK=${BENCH_WORK:-/var/tmp/orgd-bench}
-PEER_SRC=${PEER_SRC:-/work/shared/bench/peer-better-auth}
+PEER_SRC=${PEER_SRC:-$ROOT/../shared/bench/peer-better-auth}
 PEER_DIR=$BENCH_WORK/peer
 SQLITE_URL="sqlite://$BENCH_WORK/orgd_bench.db?mode=rwc"
 export QUIET_WAIT=${QUIET_WAIT:-600} QUIET_MAX=${QUIET_MAX:-0.15} OTHER_MAX=${OTHER_MAX:-0.10} MAX_ATTEMPTS=${MAX_ATTEMPTS:-4}

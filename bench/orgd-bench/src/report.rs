@@ -150,7 +150,7 @@ pub fn render(dir: &Path) -> Result<String> {
     writeln!(o, "# orgd benchmark results ({})\n", get("date_utc"))?;
     writeln!(
         o,
-        "Workload: the peer's (/work/shared/bench/peer-better-auth/README.md), see bench/README.md. wrk {}, keep-alive, 127.0.0.1.",
+        "Workload: the peer's (../shared/bench/peer-better-auth/README.md), see bench/README.md. wrk {}, keep-alive, 127.0.0.1.",
         get("load")
     )?;
     writeln!(
