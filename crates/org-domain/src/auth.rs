@@ -4,6 +4,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::organizations::OrgAccess;
 use crate::permissions::PermissionSet;
 use crate::users::User;
 
@@ -236,6 +237,31 @@ pub struct Actor {
     pub principal: Principal,
     /// The request id for logs and audit.
     pub request_id: Option<String>,
+    /// The organization the request names, loaded with the credential (see [`Preloaded`]).
+    pub preloaded: Option<Preloaded>,
+}
+
+impl Actor {
+    /// A caller with nothing preloaded.
+    pub fn new(principal: Principal, request_id: Option<String>) -> Self {
+        Self {
+            principal,
+            request_id,
+            preloaded: None,
+        }
+    }
+}
+
+/// An organization read in the same store round trip as the credential, with the caller's
+/// role there: an org-scoped request names its organization in the path, so authentication
+/// can load it too and the use case needs no second round trip. The use case takes it in
+/// place of its own read only when it names the same organization by id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preloaded {
+    /// The id that was looked up.
+    pub organization_id: Uuid,
+    /// The organization and the caller's role there; `None` when no org has that id.
+    pub access: Option<OrgAccess>,
 }
 
 /// A freshly issued session (the token is shown once).

@@ -174,6 +174,17 @@ pub trait TokenRepository: Send + Sync {
     /// # Errors
     /// Storage failure only.
     async fn find_session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>>;
+    /// [`find_session`](Self::find_session) and, in the same round trip, the organization
+    /// `org_id` with the session user's role there, exactly as
+    /// [`OrganizationRepository::access`] reads it (`None` when no org has that id).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_session_in(
+        &self,
+        hash: &TokenHash,
+        org_id: Uuid,
+    ) -> Result<Option<(Session, User, Option<OrgAccess>)>>;
     /// Ends a session.
     ///
     /// # Errors
@@ -194,6 +205,16 @@ pub trait TokenRepository: Send + Sync {
     /// # Errors
     /// Storage failure only.
     async fn find_api_key(&self, hash: &TokenHash) -> Result<Option<(ApiKey, User)>>;
+    /// [`find_api_key`](Self::find_api_key) and, in the same round trip, the organization
+    /// `org_id` with the key user's role there (see [`find_session_in`](Self::find_session_in)).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_api_key_in(
+        &self,
+        hash: &TokenHash,
+        org_id: Uuid,
+    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>>;
     /// A user's API keys, newest first.
     ///
     /// # Errors

@@ -175,18 +175,28 @@ impl Services {
     }
 
     /// Loads an org with the caller's role and evaluates the policy: the first step of every
-    /// org-scoped use case. Costs one store round trip.
+    /// org-scoped use case. Costs one store round trip, or none when authentication
+    /// preloaded that org ([`Actor::preloaded`]).
     ///
     /// # Errors
     /// `404` for unknown orgs and foreign tenants; the policy's `403`s.
-    async fn access(&self, principal: &Principal, org: &str) -> Result<(OrgAccess, Grant)> {
+    async fn access(&self, actor: &Actor, org: &str) -> Result<(OrgAccess, Grant)> {
+        let principal = &actor.principal;
         let org_ref = Self::org_ref(principal, org)?;
-        let access = self
-            .ports
-            .organizations
-            .access(&org_ref, principal.user.id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("organization"))?;
+        let preloaded = actor
+            .preloaded
+            .as_ref()
+            .filter(|p| org_ref == OrgRef::Id(p.organization_id));
+        let access = match preloaded {
+            Some(p) => p.access.clone(),
+            None => {
+                self.ports
+                    .organizations
+                    .access(&org_ref, principal.user.id)
+                    .await?
+            }
+        }
+        .ok_or_else(|| DomainError::not_found("organization"))?;
         let grant = policy::evaluate(
             principal,
             access.org.id,

@@ -15,6 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use org_domain::DomainError;
 use org_domain::auth::Actor;
+use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -49,9 +50,19 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.to_owned())
 }
 
+/// The organization an org-scoped path names by id (`/api/organizations/{id}` and below),
+/// which authentication loads in the same round trip ([`Actor::preloaded`]). Slugs, names
+/// and `me` are left to the use case.
+fn org_in_path(path: &str) -> Option<Uuid> {
+    let rest = path.strip_prefix("/api/organizations/")?;
+    let segment = rest.split('/').next()?;
+    Uuid::parse_str(segment).ok()
+}
+
 /// Authenticates a request against the store.
 fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Actor, ApiError>> + 'static {
     let token = bearer(req);
+    let org = org_in_path(req.path());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let request_id = req
         .extensions()
@@ -64,10 +75,11 @@ fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Actor, ApiError>> +
                 "AppState is not registered as app data"
             )))
         })?;
-        let principal = state.services.authenticate(&token).await?;
+        let (principal, preloaded) = state.services.authenticate_in(&token, org).await?;
         Ok(Actor {
             principal,
             request_id,
+            preloaded,
         })
     }
 }
@@ -99,6 +111,38 @@ impl FromRequest for Auth {
                 let fut = resolve(req);
                 Box::pin(async move { fut.await.map(Auth) })
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ids_in_org_scoped_paths_are_preloaded() {
+        let id = "0190d3c1-6a4e-7c1e-8a51-2b6f3c9d4e5f";
+        let want = Uuid::parse_str(id).ok();
+        assert_eq!(org_in_path(&format!("/api/organizations/{id}")), want);
+        assert_eq!(
+            org_in_path(&format!("/api/organizations/{id}/members")),
+            want
+        );
+        assert_eq!(
+            org_in_path(&format!("/api/organizations/{id}/members/{id}")),
+            want
+        );
+        for path in [
+            "/api/organizations",
+            "/api/organizations/",
+            "/api/organizations/me/members",
+            "/api/organizations/members",
+            "/api/organizations/acme/members",
+            "/api/organizations/0190d3c1%2D6a4e-7c1e-8a51-2b6f3c9d4e5f",
+            &format!("/api/users/{id}"),
+            &format!("/api/invitations/{id}/accept"),
+        ] {
+            assert_eq!(org_in_path(path), None, "{path}");
         }
     }
 }

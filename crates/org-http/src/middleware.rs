@@ -155,15 +155,21 @@ impl RootSpanBuilder for RequestSpan {
             .get::<RequestId>()
             .map(|r| r.as_str().to_owned())
             .unwrap_or_default();
-        let route = req.match_pattern().unwrap_or_else(|| "default".to_owned());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "request",
             method = %req.method(),
-            route = %route,
+            route = tracing::field::Empty,
             path = %req.path(),
             request_id = %request_id,
             status = tracing::field::Empty,
-        )
+        );
+        // Matching the path against the route templates again costs as much as routing
+        // itself: only when the span is recorded.
+        if !span.is_disabled() {
+            let route = req.match_pattern().unwrap_or_else(|| "default".to_owned());
+            span.record("route", route.as_str());
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {

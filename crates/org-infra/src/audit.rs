@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::{db_err, from_db, to_db};
+use crate::db::{db_err, fetch_limit, from_db, known_total, to_db};
 use crate::entities::audit_events::{self, Column as A};
 
 /// Writes `event` on `db` — pass the transaction of the change it records.
@@ -90,15 +90,19 @@ impl AuditRepository for SeaAudit {
         if let Some(until) = filter.until {
             q = q.filter(A::CreatedAt.lt(to_db(until)));
         }
-        let total = q.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = q
+        let mut rows = q
+            .clone()
             .order_by_desc(A::CreatedAt)
             .order_by_desc(A::Id)
-            .limit(page.limit())
+            .limit(fetch_limit(page))
             .offset(page.offset())
             .all(&self.db)
             .await
             .map_err(db_err)?;
+        let total = match known_total(&mut rows, page) {
+            Some(n) => n,
+            None => q.count(&self.db).await.map_err(db_err)?,
+        };
         Ok(Page::new(
             rows.into_iter().map(to_domain).collect(),
             total,

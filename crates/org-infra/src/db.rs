@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
 use org_domain::DomainError;
+use org_domain::pagination::PageRequest;
 use org_domain::services::Ports;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
@@ -262,6 +263,27 @@ pub(crate) fn to_db(t: OffsetDateTime) -> OffsetDateTime {
     let t = t.to_offset(time::UtcOffset::UTC);
     let micros = t.nanosecond() / 1_000 * 1_000;
     t.replace_nanosecond(micros + 1).unwrap_or(t)
+}
+
+/// Rows to fetch for `page`: one more than it holds, so that a last page tells the total
+/// without a `COUNT(*)` round trip (see [`known_total`]).
+pub(crate) fn fetch_limit(page: PageRequest) -> u64 {
+    page.limit() + 1
+}
+
+/// Drops the extra row of a [`fetch_limit`] fetch and returns the total when the rows tell
+/// it: on the last page (fewer rows than asked for) it is `offset + rows`. `None` when more
+/// rows follow, or when an offset past the end found nothing: then the caller counts.
+pub(crate) fn known_total<T>(rows: &mut Vec<T>, page: PageRequest) -> Option<u64> {
+    let limit = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        return None;
+    }
+    if rows.is_empty() && page.offset() > 0 {
+        return None;
+    }
+    Some(page.offset() + rows.len() as u64)
 }
 
 /// The domain form of a stored timestamp: UTC, whole microseconds.

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::{db_err, from_db, to_db};
+use crate::db::{db_err, fetch_limit, from_db, known_total, to_db};
 use crate::entities::outbox::{self, Column as O};
 use crate::system::SystemClock;
 
@@ -68,19 +68,22 @@ impl SeaOutbox {
 #[async_trait]
 impl MailOutbox for SeaOutbox {
     async fn list(&self, page: PageRequest) -> Result<Page<OutboxMail>> {
-        let total = outbox::Entity::find()
-            .count(&self.db)
-            .await
-            .map_err(db_err)?;
-        let rows = outbox::Entity::find()
+        let mut rows = outbox::Entity::find()
             // Backed by idx_outbox_created; the id (UUIDv7) breaks ties in sending order.
             .order_by_desc(O::CreatedAt)
             .order_by_desc(O::Id)
-            .limit(page.limit())
+            .limit(fetch_limit(page))
             .offset(page.offset())
             .all(&self.db)
             .await
             .map_err(db_err)?;
+        let total = match known_total(&mut rows, page) {
+            Some(n) => n,
+            None => outbox::Entity::find()
+                .count(&self.db)
+                .await
+                .map_err(db_err)?,
+        };
         Ok(Page::new(
             rows.into_iter().map(to_domain).collect(),
             total,

@@ -15,7 +15,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::db::{Unique, begin_write, db_err, is_fk_violation, on_unique, to_db};
+use crate::db::{
+    Unique, begin_write, db_err, fetch_limit, from_db, is_fk_violation, known_total, on_unique,
+    to_db,
+};
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock;
 use crate::roles::ensure_holdable;
@@ -68,21 +71,20 @@ pub(crate) async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64
 }
 
 /// Locks the org and reads the membership: the start of every owner-sensitive change.
+/// The membership is read with its user, so that a change can answer it without reading it
+/// again.
 async fn locked_member(
     txn: &DatabaseTransaction,
     org_id: Uuid,
     user_id: Uuid,
-) -> Result<(organizations::Model, RoleKey)> {
+) -> Result<(organizations::Model, Member)> {
     let org = lock(txn, org_id)
         .await?
         .ok_or_else(|| DomainError::not_found("organization"))?;
-    let member = members::Entity::find_by_id((org_id, user_id))
-        .one(txn)
-        .await
-        .map_err(db_err)?
+    let member = get(txn, org_id, user_id)
+        .await?
         .ok_or_else(|| DomainError::not_found("member"))?;
-    let role = RoleKey::parse(&member.role).map_err(|e| crate::db::corrupt("role", e))?;
-    Ok((org, role))
+    Ok((org, member))
 }
 
 #[async_trait]
@@ -92,7 +94,7 @@ impl MemberRepository for SeaMembers {
         org_id: Uuid,
         filter: &MemberFilter,
         page: PageRequest,
-        known_total: Option<u64>,
+        known: Option<u64>,
     ) -> Result<Page<Member>> {
         let mut q = select(org_id);
         if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
@@ -106,19 +108,26 @@ impl MemberRepository for SeaMembers {
         if let Some(role) = filter.role {
             q = q.filter(members::Column::Role.eq(role.to_string()));
         }
-        let total = match known_total {
-            Some(n) => n,
-            None => q.clone().count(&self.db).await.map_err(db_err)?,
+        // The org's member count answers an unfiltered listing; else a last page does.
+        let fetch = if known.is_some() {
+            page.limit()
+        } else {
+            fetch_limit(page)
         };
-        let rows = q
+        let mut rows = q
+            .clone()
             .order_by_asc(members::Column::CreatedAt)
             .order_by_asc(members::Column::UserId)
-            .limit(page.limit())
+            .limit(fetch)
             .offset(page.offset())
             .into_model::<MemberRow>()
             .all(&self.db)
             .await
             .map_err(db_err)?;
+        let total = match known.or_else(|| known_total(&mut rows, page)) {
+            Some(n) => n,
+            None => q.count(&self.db).await.map_err(db_err)?,
+        };
         let items = rows
             .into_iter()
             .map(MemberRow::into_domain)
@@ -171,7 +180,8 @@ impl MemberRepository for SeaMembers {
         event: &AuditEvent,
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
-        let (org, current) = locked_member(&txn, org_id, user_id).await?;
+        let (org, mut member) = locked_member(&txn, org_id, user_id).await?;
+        let current = member.role;
         ensure_holdable(&txn, org_id, role).await?;
         let stops_owning = current.is_owner() && !role.is_owner();
         if stops_owning {
@@ -189,17 +199,17 @@ impl MemberRepository for SeaMembers {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
         audit::insert(&txn, event).await?;
-        let member = get(&txn, org_id, user_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("member"))?;
         txn.commit().await.map_err(db_err)?;
+        // What the UPDATE wrote, as a read would give it back.
+        member.role = role;
+        member.updated = from_db(to_db(at));
         Ok(member)
     }
 
     async fn remove(&self, org_id: Uuid, user_id: Uuid, event: &AuditEvent) -> Result<()> {
         let txn = begin_write(&self.db).await?;
-        let (org, current) = locked_member(&txn, org_id, user_id).await?;
-        if current.is_owner() {
+        let (org, member) = locked_member(&txn, org_id, user_id).await?;
+        if member.role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
         members::Entity::delete_by_id((org_id, user_id))

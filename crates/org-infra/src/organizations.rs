@@ -14,12 +14,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit;
-use crate::db::{Unique, begin_write, corrupt, db_err, is_fk_violation, on_unique, to_db};
+use crate::db::{
+    Unique, begin_write, corrupt, db_err, fetch_limit, is_fk_violation, known_total, on_unique,
+    to_db,
+};
 use crate::entities::{members, organizations, users};
 use crate::roles::holdable;
 use crate::users::{contains_ci, user_not_found};
 
-mod query;
+pub(crate) mod query;
 mod transfer;
 
 pub(crate) use query::lock;
@@ -209,16 +212,20 @@ impl OrganizationRepository for SeaOrganizations {
         if let Some(name) = &filter.name {
             q = q.filter(organizations::Column::Name.eq(name.as_str()));
         }
-        let total = q.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = q
+        let mut rows = q
+            .clone()
             .order_by_asc(organizations::Column::Name)
             .order_by_asc(organizations::Column::Id)
-            .limit(page.limit())
+            .limit(fetch_limit(page))
             .offset(page.offset())
             .into_model::<OrgRow>()
             .all(&self.db)
             .await
             .map_err(db_err)?;
+        let total = match known_total(&mut rows, page) {
+            Some(n) => n,
+            None => q.count(&self.db).await.map_err(db_err)?,
+        };
         let items = rows
             .into_iter()
             .map(OrgRow::into_domain)

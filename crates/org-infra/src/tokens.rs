@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use org_domain::Result;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::{ApiKey, Session, TokenHash};
+use org_domain::organizations::OrgAccess;
 use org_domain::permissions::PermissionSet;
 use org_domain::ports::TokenRepository;
 use org_domain::users::User;
@@ -16,6 +17,8 @@ use uuid::Uuid;
 use crate::audit;
 use crate::db::{begin_write, corrupt, db_err, from_db, to_db};
 use crate::entities::{api_keys, sessions, users};
+
+mod with_org;
 
 /// [`TokenRepository`] on sea-orm.
 #[derive(Clone, Debug)]
@@ -101,6 +104,25 @@ impl TokenRepository for SeaTokens {
         with_user(row, session)
     }
 
+    async fn find_session_in(
+        &self,
+        h: &TokenHash,
+        org_id: Uuid,
+    ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<sessions::Entity, _>(
+            &self.db,
+            &SQL,
+            sessions::Column::TokenHash,
+            sessions::Column::UserId,
+            h.to_hex(),
+            org_id,
+        )
+        .await?;
+        row.map(|(s, u, org)| Ok((session(s)?, crate::users::to_domain(u)?, org)))
+            .transpose()
+    }
+
     async fn delete_session(&self, id: Uuid) -> Result<()> {
         sessions::Entity::delete_by_id(id)
             .exec(&self.db)
@@ -154,6 +176,25 @@ impl TokenRepository for SeaTokens {
             .await
             .map_err(db_err)?;
         with_user(row, api_key)
+    }
+
+    async fn find_api_key_in(
+        &self,
+        h: &TokenHash,
+        org_id: Uuid,
+    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<api_keys::Entity, _>(
+            &self.db,
+            &SQL,
+            api_keys::Column::TokenHash,
+            api_keys::Column::UserId,
+            h.to_hex(),
+            org_id,
+        )
+        .await?;
+        row.map(|(k, u, org)| Ok((api_key(k)?, crate::users::to_domain(u)?, org)))
+            .transpose()
     }
 
     async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {

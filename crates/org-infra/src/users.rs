@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::db::{Unique, begin_write, corrupt, db_err, from_db, on_unique, to_db};
+use crate::db::{
+    Unique, begin_write, corrupt, db_err, fetch_limit, from_db, known_total, on_unique, to_db,
+};
 use crate::entities::users::{self, Column as U};
 
 const EMAIL_TAKEN: &[Unique] = &[Unique {
@@ -274,14 +276,18 @@ impl UserRepository for SeaUsers {
                     .add(contains_ci(U::Name, s)),
             );
         }
-        let total = q.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = q
+        let mut rows = q
+            .clone()
             .order_by_asc(U::Email)
-            .limit(page.limit())
+            .limit(fetch_limit(page))
             .offset(page.offset())
             .all(&self.db)
             .await
             .map_err(db_err)?;
+        let total = match known_total(&mut rows, page) {
+            Some(n) => n,
+            None => q.count(&self.db).await.map_err(db_err)?,
+        };
         let items = rows.into_iter().map(to_domain).collect::<Result<_>>()?;
         Ok(Page::new(items, total, page))
     }

@@ -18,7 +18,7 @@ impl Services {
         filter: AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEvent>> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::AuditRead]))?;
         self.ports.audit.list(access.org.id, &filter, page).await
     }

@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::Services;
 use crate::auth::{
     API_KEY_DISPLAY_LEN, API_KEY_PREFIX, Actor, ApiKey, Credential, DUMMY_PASSWORD_HASH,
-    IssuedApiKey, IssuedSession, NewApiKey, Principal, SESSION_PREFIX, Session, TokenHash,
-    TokenKind,
+    IssuedApiKey, IssuedSession, NewApiKey, Preloaded, Principal, SESSION_PREFIX, Session,
+    TokenHash, TokenKind,
 };
 use crate::error::{DomainError, Result};
 use crate::organizations::OrgRef;
@@ -129,6 +129,20 @@ impl Services {
     /// # Errors
     /// `401 unauthenticated` for unknown, expired or malformed tokens and inactive users.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        Ok(self.authenticate_in(token, None).await?.0)
+    }
+
+    /// [`authenticate`](Self::authenticate), loading the organization `org_id` (the one an
+    /// org-scoped request names) with the caller's role in the same store round trip, for
+    /// [`Actor::preloaded`](crate::auth::Actor::preloaded).
+    ///
+    /// # Errors
+    /// As [`authenticate`](Self::authenticate).
+    pub async fn authenticate_in(
+        &self,
+        token: &str,
+        org_id: Option<Uuid>,
+    ) -> Result<(Principal, Option<Preloaded>)> {
         let unauthenticated =
             || DomainError::Unauthenticated("invalid or expired token".to_owned());
         let kind = TokenKind::of(token).ok_or_else(unauthenticated)?;
@@ -137,52 +151,78 @@ impl Services {
         }
         let hash = TokenHash::of(token);
         let now = self.ports.clock.now();
-        let principal = match kind {
+        let (principal, access) = match kind {
             TokenKind::Session => {
-                let (session, user) = self
-                    .ports
-                    .tokens
-                    .find_session(&hash)
-                    .await?
-                    .ok_or_else(unauthenticated)?;
+                let (session, user, access) = match org_id {
+                    None => self
+                        .ports
+                        .tokens
+                        .find_session(&hash)
+                        .await?
+                        .map(|(s, u)| (s, u, None)),
+                    Some(org) => self
+                        .ports
+                        .tokens
+                        .find_session_in(&hash, org)
+                        .await?
+                        .map(|(s, u, a)| (s, u, Some(a))),
+                }
+                .ok_or_else(unauthenticated)?;
                 if !session.token_hash.ct_eq(&hash) || session.expires_at <= now {
                     return Err(unauthenticated());
                 }
-                Principal {
+                let principal = Principal {
                     user,
                     credential: Credential::Session {
                         id: session.id,
                         active_organization_id: session.active_organization_id,
                     },
-                }
+                };
+                (principal, access)
             }
             TokenKind::ApiKey => {
-                let (key, user) = self
-                    .ports
-                    .tokens
-                    .find_api_key(&hash)
-                    .await?
-                    .ok_or_else(unauthenticated)?;
+                let (key, user, access) = match org_id {
+                    None => self
+                        .ports
+                        .tokens
+                        .find_api_key(&hash)
+                        .await?
+                        .map(|(k, u)| (k, u, None)),
+                    Some(org) => self
+                        .ports
+                        .tokens
+                        .find_api_key_in(&hash, org)
+                        .await?
+                        .map(|(k, u, a)| (k, u, Some(a))),
+                }
+                .ok_or_else(unauthenticated)?;
                 if !key.token_hash.ct_eq(&hash) || key.expires_at.is_some_and(|e| e <= now) {
                     return Err(unauthenticated());
                 }
                 if key.last_used_at.is_none_or(|t| now - t >= TOUCH_INTERVAL) {
                     self.ports.tokens.touch_api_key(key.id, now).await?;
                 }
-                Principal {
+                let principal = Principal {
                     user,
                     credential: Credential::ApiKey {
                         id: key.id,
                         scopes: key.scopes,
                         organization_id: key.organization_id,
                     },
-                }
+                };
+                (principal, access)
             }
         };
         if !principal.user.is_active {
             return Err(unauthenticated());
         }
-        Ok(principal)
+        let preloaded = org_id
+            .zip(access)
+            .map(|(organization_id, access)| Preloaded {
+                organization_id,
+                access,
+            });
+        Ok((principal, preloaded))
     }
 
     /// Sets the session's current organization (UUID or slug), which the caller must be able
@@ -198,7 +238,7 @@ impl Services {
                 "an API key's organization is fixed when it is created",
             ));
         };
-        let (access, _) = self.access(&actor.principal, org).await?;
+        let (access, _) = self.access(actor, org).await?;
         self.ports
             .tokens
             .set_active_organization(id, Some(access.org.id))

@@ -180,6 +180,7 @@ pub fn session(user: User) -> Actor {
             },
         },
         request_id: Some("req-1".into()),
+        preloaded: None,
     }
 }
 
@@ -195,6 +196,7 @@ pub fn key(user: User, scopes: PermissionSet) -> Actor {
             },
         },
         request_id: None,
+        preloaded: None,
     }
 }
 

@@ -43,7 +43,7 @@ impl Services {
         filter: InvitationFilter,
         page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersRead]))?;
         let now = self.ports.clock.now();
         self.ports
@@ -66,7 +66,7 @@ impl Services {
         email: &str,
         role: Option<String>,
     ) -> Result<Invitation> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersInvite]))?;
         let email = Email::parse(email)?;
         let role = match role {
@@ -111,7 +111,7 @@ impl Services {
         org: &str,
         id: Uuid,
     ) -> Result<Invitation> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersInvite]))?;
         let before = self.org_invitation(&access, id).await?;
         let role = self.role_of(access.org.id, before.role).await?;
@@ -143,7 +143,7 @@ impl Services {
     /// `404`; `403` without `users:invite` or for a role beyond the caller's permissions;
     /// `409 invitation_already_used` / `invitation_declined`.
     pub async fn revoke_invitation(&self, actor: &Actor, org: &str, id: Uuid) -> Result<()> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersInvite]))?;
         let inv = self.org_invitation(&access, id).await?;
         // Withdrawing an invitation is managing its role, like sending it.

@@ -24,7 +24,7 @@ impl Services {
         filter: MemberFilter,
         page: PageRequest,
     ) -> Result<Page<Member>> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersRead]))?;
         let known = filter.is_empty().then_some(access.org.member_count);
         self.ports
@@ -45,7 +45,7 @@ impl Services {
         target: MemberTarget,
         role: Option<String>,
     ) -> Result<Member> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
         let role = match role {
             Some(r) => self.resolve_role(access.org.id, &r).await?,
@@ -85,7 +85,7 @@ impl Services {
         user_id: Uuid,
         role: &str,
     ) -> Result<Member> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
         let org_id = access.org.id;
         let new_role = self.resolve_role(org_id, role).await?;
@@ -128,7 +128,7 @@ impl Services {
     /// # Errors
     /// `404`; `403` without `users:delete` or on escalation; `409 last_owner`.
     pub async fn remove_member(&self, actor: &Actor, org: &str, user_id: Uuid) -> Result<()> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         let org_id = access.org.id;
         let leaving = user_id == actor.principal.user.id;
         if !leaving {

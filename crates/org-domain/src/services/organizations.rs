@@ -225,7 +225,7 @@ impl Services {
         org: &str,
         expand: OrgExpand,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::OrganizationRead]))?;
         if expand.members || expand.invitations {
             grant.require(PermissionSet::of(&[P::UsersRead]))?;
@@ -292,7 +292,7 @@ impl Services {
         org: &str,
         patch: OrgPatch,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         let mut needed = PermissionSet::EMPTY;
         let touches_fields = patch.name.is_some()
             || patch.slug.is_some()
@@ -401,7 +401,7 @@ impl Services {
     /// # Errors
     /// `404`; `403` without `organization:delete`.
     pub async fn delete_organization(&self, actor: &Actor, org: &str) -> Result<()> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::OrganizationDelete]))?;
         let o = &access.org;
         let event = self.event(
@@ -426,7 +426,7 @@ impl Services {
         org: &str,
         update: SubscriptionUpdate,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         if !grant.superuser {
             return Err(DomainError::missing_permission("superuser required"));
         }

@@ -207,3 +207,78 @@ async fn embedding_roles_needs_roles_read() {
     assert_eq!(err.code(), "forbidden");
     assert!(err.to_string().contains("roles:read"), "{err}");
 }
+
+/// The org that authentication preloaded stands in for the use case's own read, but only
+/// for the org it was loaded for, named by id.
+#[tokio::test]
+async fn a_preloaded_org_saves_the_read_only_for_that_org() {
+    use crate::auth::Preloaded;
+    use crate::organizations::OrgAccess;
+    use crate::roles::{MemberRole, SystemRole};
+    use crate::services::fixtures::{ORG, organization};
+
+    let preloaded = |access: Option<OrgAccess>| {
+        let mut actor = session(user(2));
+        actor.preloaded = Some(Preloaded {
+            organization_id: ORG,
+            access,
+        });
+        actor
+    };
+    let member = OrgAccess {
+        org: organization(),
+        role: Some(MemberRole::system(SystemRole::Member)),
+    };
+
+    // Same org by id: no read; the preloaded role decides.
+    let mut m = Mocks::default();
+    m.organizations.expect_access().never();
+    let s = m.services();
+    let actor = preloaded(Some(member.clone()));
+    let view = s
+        .get_organization(&actor, &ORG.to_string(), OrgExpand::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (view.org.id, view.role),
+        (ORG, Some(member.role.clone().unwrap().key))
+    );
+    // A member may not delete it: the preloaded grant is enforced like a read one.
+    m = Mocks::default();
+    m.organizations.expect_access().never();
+    m.organizations.expect_delete().never();
+    let s = m.services();
+    assert_eq!(
+        s.delete_organization(&actor, &ORG.to_string())
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    // Preloaded as missing (no such org, or nothing the caller may see): 404, no read.
+    assert_eq!(
+        s.get_organization(&preloaded(None), &ORG.to_string(), OrgExpand::default())
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+
+    // Another org, or the same one by slug: the use case reads it.
+    let mut m = Mocks::default();
+    m.organizations
+        .expect_access()
+        .times(2)
+        .returning(|_, _| Ok(None));
+    let s = m.services();
+    let other = Uuid::from_u128(0xBEEF).to_string();
+    for org in [other.as_str(), "acme"] {
+        assert_eq!(
+            s.get_organization(&actor, org, OrgExpand::default())
+                .await
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
+    }
+}

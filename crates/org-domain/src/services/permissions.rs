@@ -56,7 +56,7 @@ impl Services {
     /// # Errors
     /// `404`; the policy's `403`s.
     pub async fn my_permissions(&self, actor: &Actor, org: &str) -> Result<MyPermissions> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         Ok(MyPermissions {
             organization_id: access.org.id,
             role: access.role.map(|r| r.key),
@@ -85,7 +85,7 @@ impl Services {
             ));
         }
         let wanted = PermissionSet::parse_list("permissions", names)?;
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         let subject = user_id.filter(|id| *id != actor.principal.user.id);
         let Some(subject_id) = subject else {
             return Ok(Self::answer(

@@ -76,7 +76,7 @@ impl Services {
     /// # Errors
     /// `404`; `403` without `roles:read`.
     pub async fn list_roles(&self, actor: &Actor, org: &str) -> Result<Vec<RoleSummary>> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::RolesRead]))?;
         self.role_summaries(access.org.id).await
     }
@@ -86,7 +86,7 @@ impl Services {
     /// # Errors
     /// `404` (also for unknown roles); `403` without `roles:read`.
     pub async fn get_role(&self, actor: &Actor, org: &str, id: &str) -> Result<RoleSummary> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::RolesRead]))?;
         let key = RoleKey::parse(id).map_err(|_| role_not_found())?;
         self.role_summaries(access.org.id)
@@ -106,7 +106,7 @@ impl Services {
     /// `404`; `403` without `roles:create` or when the role carries a permission the caller
     /// lacks; `422` for a bad name, description or permission; `409 role_name_taken`.
     pub async fn create_role(&self, actor: &Actor, org: &str, req: NewRole) -> Result<RoleSummary> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::RolesCreate]))?;
         let name = RoleName::parse(&req.name)?;
         let description = parse_description(req.description)?;
@@ -149,7 +149,7 @@ impl Services {
         id: &str,
         patch: RolePatch,
     ) -> Result<RoleSummary> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::RolesUpdate]))?;
         let before = self.custom_role_at(access.org.id, id).await?;
         let mut role = before.clone();
@@ -208,7 +208,7 @@ impl Services {
         id: &str,
         reassign_to: Option<String>,
     ) -> Result<()> {
-        let (access, grant) = self.access(&actor.principal, org).await?;
+        let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::RolesDelete]))?;
         let org_id = access.org.id;
         let role = self.custom_role_at(org_id, id).await?;

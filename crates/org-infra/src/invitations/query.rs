@@ -12,7 +12,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{corrupt, db_err, from_db, to_db};
+use crate::db::{corrupt, db_err, fetch_limit, from_db, known_total, to_db};
 use crate::entities::invitations::{self, Column as I};
 use crate::entities::{organizations, users};
 use crate::users::public;
@@ -139,16 +139,20 @@ pub(super) async fn list<C: ConnectionTrait>(
     if let Some(s) = wanted {
         q = q.filter(status_at(s, now));
     }
-    let total = q.clone().count(db).await.map_err(db_err)?;
-    let rows = q
+    let mut rows = q
+        .clone()
         .order_by_desc(I::CreatedAt)
         .order_by_desc(I::Id)
-        .limit(page.limit())
+        .limit(fetch_limit(page))
         .offset(page.offset())
         .into_model::<InvitationRow>()
         .all(db)
         .await
         .map_err(db_err)?;
+    let total = match known_total(&mut rows, page) {
+        Some(n) => n,
+        None => q.count(db).await.map_err(db_err)?,
+    };
     let items = rows
         .into_iter()
         .map(|r| {

@@ -1,10 +1,13 @@
 use org_domain::auth::{ApiKey, Session, TokenHash};
-use org_domain::permissions::PermissionSet;
+use org_domain::organizations::OrgRef;
+use org_domain::permissions::{Permission as P, PermissionSet};
+use org_domain::roles::{RoleKey, SystemRole};
+use uuid::Uuid;
 
 use crate::both;
 use crate::support::TestDb;
 
-both!(sessions, api_keys);
+both!(sessions, api_keys, token_with_org_reads_what_access_reads);
 
 async fn sessions(t: &TestDb) {
     let tokens = &t.ports.tokens;
@@ -115,4 +118,128 @@ async fn api_keys(t: &TestDb) {
     assert!(tokens.delete_api_key(u.id, k1.id, &ev).await.unwrap());
     assert_eq!(t.audit_rows().await, before + 3);
     assert!(tokens.find_api_key(&k1.token_hash).await.unwrap().is_none());
+}
+
+/// `find_session_in` / `find_api_key_in` answer the token and user of `find_session` /
+/// `find_api_key` and, for the org, exactly what `OrganizationRepository::access` reads:
+/// owner, custom role, role shadowed by a custom role, not a member, no such org.
+async fn token_with_org_reads_what_access_reads(t: &TestDb) {
+    let tokens = &t.ports.tokens;
+    let orgs = &t.ports.organizations;
+    let u = t.user("w@x.io").await;
+    let boss = t.user("boss@x.io").await;
+    let owned = t.org(&u, "Owned", "owned").await;
+    let custom_org = t.org(&boss, "Custom", "custom").await;
+    let shadow_org = t.org(&boss, "Shadow", "shadow").await;
+    let foreign = t.org(&boss, "Foreign", "foreign").await;
+    let reviewer = t
+        .role(custom_org.id, "Reviewer", &[P::OrganizationRead])
+        .await;
+    let ev = t.event(Some(custom_org.id), "member.added", u.id);
+    t.ports
+        .members
+        .add(
+            custom_org.id,
+            u.id,
+            RoleKey::Custom(reviewer.id),
+            t.at(),
+            &ev,
+        )
+        .await
+        .unwrap();
+    t.role(shadow_org.id, "Admin", &[P::OrganizationRead, P::UsersRead])
+        .await;
+    let ev = t.event(Some(shadow_org.id), "member.added", u.id);
+    t.ports
+        .members
+        .add(
+            shadow_org.id,
+            u.id,
+            RoleKey::System(SystemRole::Admin),
+            t.at(),
+            &ev,
+        )
+        .await
+        .unwrap();
+
+    let s = Session {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        token_hash: TokenHash::of("orgd_s_with_org"),
+        active_organization_id: Some(owned.id),
+        created: t.at(),
+        expires_at: t.at() + time::Duration::days(7),
+    };
+    tokens.insert_session(&s).await.unwrap();
+    let k = ApiKey {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        name: "k".into(),
+        prefix: "orgd_k_wit".into(),
+        token_hash: TokenHash::of("orgd_k_with_org"),
+        scopes: PermissionSet::ALL,
+        organization_id: None,
+        expires_at: None,
+        last_used_at: None,
+        created: t.at(),
+    };
+    tokens
+        .insert_api_key(&k, &t.event(None, "api_key.created", k.id))
+        .await
+        .unwrap();
+
+    let mut seen_roles = Vec::new();
+    for org_id in [
+        owned.id,
+        custom_org.id,
+        shadow_org.id,
+        foreign.id,
+        Uuid::now_v7(),
+    ] {
+        let want = orgs.access(&OrgRef::Id(org_id), u.id).await.unwrap();
+        let (found, user, access) = tokens
+            .find_session_in(&s.token_hash, org_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found, user), (s.clone(), u.clone()));
+        assert_eq!(access, want, "session, org {org_id}");
+        let (found, user, access) = tokens
+            .find_api_key_in(&k.token_hash, org_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found, user), (k.clone(), u.clone()));
+        assert_eq!(access, want, "api key, org {org_id}");
+        seen_roles.push(want.map(|a| a.role.map(|r| (r.key, r.custom.map(|c| c.name)))));
+    }
+    // The cases above are the ones they claim to be.
+    assert_eq!(
+        seen_roles,
+        vec![
+            Some(Some((RoleKey::System(SystemRole::Owner), None))),
+            Some(Some((
+                RoleKey::Custom(reviewer.id),
+                Some("Reviewer".to_owned())
+            ))),
+            Some(Some((
+                RoleKey::System(SystemRole::Admin),
+                Some("Admin".to_owned())
+            ))),
+            Some(None),
+            None,
+        ]
+    );
+    for org_id in [owned.id, Uuid::now_v7()] {
+        let no_session = tokens
+            .find_session_in(&TokenHash::of("orgd_s_nope"), org_id)
+            .await
+            .unwrap();
+        assert!(no_session.is_none());
+        let no_key = tokens
+            .find_api_key_in(&TokenHash::of("orgd_k_nope"), org_id)
+            .await
+            .unwrap();
+        assert!(no_key.is_none());
+    }
 }

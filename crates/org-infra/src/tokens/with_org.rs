@@ -1,0 +1,240 @@
+//! A token row, its user and one organization with that user's role there, in one round
+//! trip: authentication of an org-scoped request (`/api/organizations/{id}/…`), which
+//! otherwise costs a second round trip for the org ([`OrganizationRepository::access`]).
+//!
+//! The organization part is exactly what `access` reads for `OrgRef::Id`: the org joined
+//! with its owner's public fields, the user's membership role and the custom role behind
+//! it, all `LEFT JOIN`ed so that the token is found whether or not the org exists or the
+//! user belongs to it.
+//!
+//! [`OrganizationRepository::access`]: org_domain::ports::OrganizationRepository::access
+use org_domain::Result;
+use org_domain::organizations::OrgAccess;
+use std::sync::OnceLock;
+
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Statement,
+    Value,
+};
+use uuid::Uuid;
+
+use crate::db::db_err;
+use crate::entities::{custom_roles, members, organizations, users};
+use crate::organizations::query::OrgRow;
+
+/// Table aliases; every column is selected as `<alias>_<column>`.
+const TOKEN: &str = "t";
+const USER: &str = "u";
+const ORG: &str = "o";
+const OWNER: &str = "ow";
+const MEMBER: &str = "m";
+const CUSTOM: &str = "cr";
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Every column of `E` under `table`, as `<table>_<column>`.
+fn all_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
+    for c in E::Column::iter() {
+        q.expr_as(
+            Expr::col((a(table), c)),
+            a(&format!("{table}_{}", c.as_str())),
+        );
+    }
+}
+
+/// `SELECT t.*, u.*, o.* … FROM <token table> t JOIN users u … LEFT JOIN organizations o
+/// ON o.id = <org_id> … WHERE t.token_hash = <hash>`.
+fn statement<E: EntityTrait>(
+    token_hash: E::Column,
+    user_id: E::Column,
+    hash: String,
+    org_id: Uuid,
+) -> SelectStatement {
+    let mut q = Query::select();
+    all_columns::<E>(&mut q, TOKEN);
+    all_columns::<users::Entity>(&mut q, USER);
+    all_columns::<organizations::Entity>(&mut q, ORG);
+    // The names `OrgRow` reads after the org's own columns.
+    let extra: [(&str, &str, &str); 8] = [
+        (OWNER, users::Column::Username.as_str(), "owner_username"),
+        (OWNER, users::Column::Name.as_str(), "owner_name"),
+        (OWNER, users::Column::Email.as_str(), "owner_email"),
+        (OWNER, users::Column::AvatarUrl.as_str(), "owner_avatar_url"),
+        (MEMBER, members::Column::Role.as_str(), "role"),
+        (CUSTOM, custom_roles::Column::Id.as_str(), "custom_id"),
+        (CUSTOM, custom_roles::Column::Name.as_str(), "custom_name"),
+        (
+            CUSTOM,
+            custom_roles::Column::Permissions.as_str(),
+            "custom_permissions",
+        ),
+    ];
+    for (table, column, name) in extra {
+        q.expr_as(
+            Expr::col((a(table), a(column))),
+            a(&format!("{ORG}_{name}")),
+        );
+    }
+    q.from_as(E::default(), a(TOKEN))
+        .join_as(
+            JoinType::InnerJoin,
+            users::Entity,
+            a(USER),
+            Expr::col((a(USER), users::Column::Id)).equals((a(TOKEN), user_id)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            organizations::Entity,
+            a(ORG),
+            Expr::col((a(ORG), organizations::Column::Id)).eq(org_id),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            users::Entity,
+            a(OWNER),
+            Expr::col((a(OWNER), users::Column::Id))
+                .equals((a(ORG), organizations::Column::OwnerId)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            members::Entity,
+            a(MEMBER),
+            Condition::all()
+                .add(
+                    Expr::col((a(MEMBER), members::Column::OrganizationId))
+                        .equals((a(ORG), organizations::Column::Id)),
+                )
+                .add(Expr::col((a(MEMBER), members::Column::UserId)).equals((a(TOKEN), user_id))),
+        )
+        // The custom role the membership's key names (`uq_custom_roles_role_key`).
+        .join_as(
+            JoinType::LeftJoin,
+            custom_roles::Entity,
+            a(CUSTOM),
+            Condition::all()
+                .add(
+                    Expr::col((a(CUSTOM), custom_roles::Column::OrganizationId))
+                        .equals((a(ORG), organizations::Column::Id)),
+                )
+                .add(
+                    Expr::col((a(CUSTOM), custom_roles::Column::RoleKey))
+                        .equals((a(MEMBER), members::Column::Role)),
+                ),
+        )
+        // `token_hash` is unique: at most one row.
+        .and_where(Expr::col((a(TOKEN), token_hash)).eq(hash));
+    q
+}
+
+/// The statement's SQL for each backend, built on first use: the hot path only binds the
+/// values (building the ~50-column select took more CPU than PostgreSQL spends on it).
+pub(super) struct SqlCache {
+    postgres: OnceLock<String>,
+    sqlite: OnceLock<String>,
+}
+
+impl SqlCache {
+    pub(super) const fn new() -> Self {
+        Self {
+            postgres: OnceLock::new(),
+            sqlite: OnceLock::new(),
+        }
+    }
+
+    /// The statement for `hash` and `org_id`. The values go in the order their
+    /// placeholders appear: the org in the join, then the hash in the `WHERE`.
+    fn statement<E: EntityTrait>(
+        &self,
+        backend: DbBackend,
+        token_hash: E::Column,
+        user_id: E::Column,
+        hash: String,
+        org_id: Uuid,
+    ) -> Statement {
+        let build = || {
+            backend.build(&statement::<E>(
+                token_hash,
+                user_id,
+                String::new(),
+                Uuid::nil(),
+            ))
+        };
+        let sql = match backend {
+            DbBackend::Postgres => self.postgres.get_or_init(|| build().sql).clone(),
+            DbBackend::Sqlite => self.sqlite.get_or_init(|| build().sql).clone(),
+            _ => build().sql,
+        };
+        Statement::from_sql_and_values(backend, sql, values(hash, org_id))
+    }
+}
+
+fn values(hash: String, org_id: Uuid) -> [Value; 2] {
+    [org_id.into(), hash.into()]
+}
+
+/// The token row `M` (of entity `E`), its user and the org, by token hash.
+pub(super) async fn find<E, C>(
+    db: &C,
+    cache: &SqlCache,
+    token_hash: E::Column,
+    user_id: E::Column,
+    hash: String,
+    org_id: Uuid,
+) -> Result<Option<(E::Model, users::Model, Option<OrgAccess>)>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let stmt = cache.statement::<E>(db.get_database_backend(), token_hash, user_id, hash, org_id);
+    let Some(row) = db.query_one_raw(stmt).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    let token = E::Model::from_query_result(&row, &format!("{TOKEN}_")).map_err(db_err)?;
+    let user = users::Model::from_query_result(&row, &format!("{USER}_")).map_err(db_err)?;
+    let pre = format!("{ORG}_");
+    let org_id: Option<Uuid> = row
+        .try_get(&pre, organizations::Column::Id.as_str())
+        .map_err(db_err)?;
+    let access = match org_id {
+        None => None,
+        Some(_) => {
+            let (org, role) = OrgRow::from_query_result(&row, &pre)
+                .map_err(db_err)?
+                .into_access()?;
+            Some(OrgAccess { org, role })
+        }
+    };
+    Ok(Some((token, user, access)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::sessions;
+
+    /// The cached SQL is bound with [`values`]: their order must be the placeholders'.
+    #[test]
+    fn values_follow_the_placeholders() {
+        let org = Uuid::from_u128(7);
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let built = backend.build(&statement::<sessions::Entity>(
+                sessions::Column::TokenHash,
+                sessions::Column::UserId,
+                "abc".into(),
+                org,
+            ));
+            let cached = SqlCache::new().statement::<sessions::Entity>(
+                backend,
+                sessions::Column::TokenHash,
+                sessions::Column::UserId,
+                "abc".into(),
+                org,
+            );
+            assert_eq!(cached.sql, built.sql);
+            assert_eq!(cached.values, built.values);
+        }
+    }
+}
