@@ -102,11 +102,10 @@ fn statement<E: EntityTrait>(
             JoinType::LeftJoin,
             members::Entity,
             a(MEMBER),
+            // The org by value, not `= o.id`: PostgreSQL then looks the membership up by
+            // its primary key (org, user) instead of scanning all of the user's memberships.
             Condition::all()
-                .add(
-                    Expr::col((a(MEMBER), members::Column::OrganizationId))
-                        .equals((a(ORG), organizations::Column::Id)),
-                )
+                .add(Expr::col((a(MEMBER), members::Column::OrganizationId)).eq(org_id))
                 .add(Expr::col((a(MEMBER), members::Column::UserId)).equals((a(TOKEN), user_id))),
         )
         // The custom role the membership's key names (`uq_custom_roles_role_key`).
@@ -115,10 +114,7 @@ fn statement<E: EntityTrait>(
             custom_roles::Entity,
             a(CUSTOM),
             Condition::all()
-                .add(
-                    Expr::col((a(CUSTOM), custom_roles::Column::OrganizationId))
-                        .equals((a(ORG), organizations::Column::Id)),
-                )
+                .add(Expr::col((a(CUSTOM), custom_roles::Column::OrganizationId)).eq(org_id))
                 .add(
                     Expr::col((a(CUSTOM), custom_roles::Column::RoleKey))
                         .equals((a(MEMBER), members::Column::Role)),
@@ -145,7 +141,7 @@ impl SqlCache {
     }
 
     /// The statement for `hash` and `org_id`. The values go in the order their
-    /// placeholders appear: the org in the join, then the hash in the `WHERE`.
+    /// placeholders appear: the org in three joins, then the hash in the `WHERE`.
     fn statement<E: EntityTrait>(
         &self,
         backend: DbBackend,
@@ -171,8 +167,8 @@ impl SqlCache {
     }
 }
 
-fn values(hash: String, org_id: Uuid) -> [Value; 2] {
-    [org_id.into(), hash.into()]
+fn values(hash: String, org_id: Uuid) -> [Value; 4] {
+    [org_id.into(), org_id.into(), org_id.into(), hash.into()]
 }
 
 /// The token row `M` (of entity `E`), its user and the org, by token hash.

@@ -243,3 +243,25 @@ async fn token_with_org_reads_what_access_reads(t: &TestDb) {
         assert!(no_key.is_none());
     }
 }
+
+/// PostgreSQL connections plan each prepared statement once (`plan_cache_mode`), so the
+/// hot statements are not planned again on every execution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_reuse_generic_plans() {
+    use sea_orm::ConnectionTrait;
+    let Some(t) = crate::support::TestDb::postgres().await else {
+        eprintln!("ORGD_TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let row =
+        t.db.connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SHOW plan_cache_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+    let mode: String = row.try_get("", "plan_cache_mode").unwrap();
+    assert_eq!(mode, "force_generic_plan");
+}
