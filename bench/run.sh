@@ -17,7 +17,8 @@
 #
 # Knobs (env): THREADS=2 CONNS=64 TIMEOUT=10s ORGD_PORT=18080 (SQLite: +1) DB_POOL=10
 #   ORGD_WORKERS (unset: orgd's default, one per core)
-#   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench   (database re-created; name must contain "bench")
+#   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench?sslmode=disable   (database re-created; its name must
+#     contain "bench"; plain TCP like the peer's node-postgres, where sqlx would negotiate TLS)
 #   BENCH_WORK=/var/tmp/orgd-bench   (SQLite file, bench-data, the peer's working copy)
 #   PEER_SRC=../shared/bench/peer-better-auth (relative to the repo)   QUIET_WAIT=600 QUIET_MAX=0.15 OTHER_MAX=0.10 MAX_ATTEMPTS=4
 set -euo pipefail
@@ -49,7 +50,7 @@ case "$PEER_MODE" in scenario|round) ;; *) usage ;; esac
 
 THREADS=${THREADS:-2} CONNS=${CONNS:-64} TIMEOUT=${TIMEOUT:-10s}
 ORGD_PORT=${ORGD_PORT:-18080} DB_POOL=${DB_POOL:-10}
-PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/orgd_bench}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/orgd_bench?sslmode=disable}
 BENCH_WORK=${BENCH_WORK:-/var/tmp/orgd-bench}
 PEER_SRC=${PEER_SRC:-$ROOT/../shared/bench/peer-better-auth}
 PEER_DIR=$BENCH_WORK/peer

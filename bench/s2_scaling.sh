@@ -7,7 +7,7 @@
 #   bench/s2_scaling.sh [--members 100000] [--rounds 3] [--duration 20s] [--warmup 5s] [--no-build]
 #
 # Knobs (env): THREADS=2 CONNS=64 TIMEOUT=10s DB_POOL=10 ORGD_PORT=18085
-#   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench (re-created) BENCH_WORK=/var/tmp/orgd-bench
+#   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench?sslmode=disable (re-created) BENCH_WORK=/var/tmp/orgd-bench
 # Writes bench/results/s2-scaling-<stamp>.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 THREADS=${THREADS:-2} CONNS=${CONNS:-64} TIMEOUT=${TIMEOUT:-10s} DB_POOL=${DB_POOL:-10} PORT=${ORGD_PORT:-18085}
-PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/orgd_bench}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/orgd_bench?sslmode=disable}
 BENCH_WORK=${BENCH_WORK:-/var/tmp/orgd-bench}
 case "$PG_URL" in *bench*) ;; *) echo "PG_URL must name a database containing 'bench' (it is re-created)" >&2; exit 2 ;; esac
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }

@@ -78,26 +78,30 @@ fn org() -> Organization {
 
 /// Services over mocks: the session token resolves to the hot user, who is an admin of ORG.
 fn state() -> AppState {
-    let hash = TokenHash::of(TOKEN);
+    let session = || Session {
+        id: Uuid::from_u128(99),
+        user_id: Uuid::from_u128(1),
+        token_hash: TokenHash::of(TOKEN),
+        active_organization_id: None,
+        created: OffsetDateTime::UNIX_EPOCH,
+        expires_at: OffsetDateTime::now_utc() + time::Duration::days(1),
+    };
     let mut tokens = MockTokenRepository::new();
-    tokens.expect_find_session().returning(move |h| {
-        let session = Session {
-            id: Uuid::from_u128(99),
-            user_id: Uuid::from_u128(1),
-            token_hash: TokenHash::of(TOKEN),
-            active_organization_id: None,
-            created: OffsetDateTime::UNIX_EPOCH,
-            expires_at: OffsetDateTime::now_utc() + time::Duration::days(1),
-        };
-        Ok(h.ct_eq(&hash).then(|| (session, user())))
-    });
-    let mut organizations = MockOrganizationRepository::new();
-    organizations.expect_access().returning(|_, _| {
-        Ok(Some(OrgAccess {
+    let hash = TokenHash::of(TOKEN);
+    tokens
+        .expect_find_session()
+        .returning(move |h| Ok(h.ct_eq(&hash).then(|| (session(), user()))));
+    // Org-scoped paths: the org comes with the token, in the same (here: no) round trip.
+    let hash = TokenHash::of(TOKEN);
+    tokens.expect_find_session_in().returning(move |h, org_id| {
+        let access = (org_id == ORG).then(|| OrgAccess {
             org: org(),
             role: Some(MemberRole::system(SystemRole::Admin)),
-        }))
+        });
+        Ok(h.ct_eq(&hash).then(|| (session(), user(), access)))
     });
+    let mut organizations = MockOrganizationRepository::new();
+    organizations.expect_access().never();
     let mut clock = MockClock::new();
     clock.expect_now().returning(OffsetDateTime::now_utc);
     let ports = Ports {
