@@ -144,26 +144,6 @@ async fn signup_is_limited_per_address() {
     assert_eq!(users_named(&app, "bob@example.test").await, 0);
 }
 
-/// The `orgd_i_…` token of the newest message to `email`.
-async fn invitation_token(app: &TestApp, email: &str) -> String {
-    let page = app
-        .get("/api/outbox?limit=100", &app.admin)
-        .await
-        .expect(200);
-    let mail = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["to"] == email)
-        .expect("a message");
-    let body = mail["body"].as_str().unwrap();
-    let start = body.find("orgd_i_").expect("a token");
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
-}
-
 async fn accept(app: &TestApp, who: &str, token: &str) -> Resp {
     app.post("/api/invitations/accept", who, json!({ "token": token }))
         .await
@@ -182,7 +162,7 @@ async fn invitation_tokens_are_limited_per_user() {
     )
     .await
     .expect(201);
-    let token = invitation_token(&app, "bob@example.test").await;
+    let token = crate::invitations::token_for(&app, "bob@example.test").await;
     let (bob, bob_id) = app.user("bob@example.test").await;
     let (cat, _) = app.user("cat@example.test").await;
 

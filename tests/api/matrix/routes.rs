@@ -252,6 +252,15 @@ fn current(method: Method, template: &'static str, own: OwnOrg) -> Entry {
     Entry::new(method, template, Scope::Current(own))
 }
 
+/// [`org`] for a template naming `{org}`, else [`current`] (the shorthand routes).
+fn scoped(method: Method, template: &'static str, own: OwnOrg) -> Entry {
+    if template.contains("{org}") {
+        org(method, template)
+    } else {
+        current(method, template, own)
+    }
+}
+
 /// The ids the matrix's entries name; `Default` gives placeholders, enough to classify.
 #[derive(Debug, Default)]
 pub(super) struct Fixture {
@@ -344,30 +353,23 @@ pub(super) fn matrix(f: &Fixture) -> Vec<Entry> {
         ),
     ];
     for (i, (coll, item)) in members.into_iter().enumerate() {
-        let route = |method, template, own| {
-            if i < 2 {
-                org(method, template)
-            } else {
-                current(method, template, own)
-            }
-        };
         m.extend([
-            route(M::GET, coll, OwnOrg::List)
+            scoped(M::GET, coll, OwnOrg::List)
                 .needs("", None, "users:read")
                 .needs("?search=acme&role=member", None, "users:read")
                 .ok(Owner, 200),
-            route(M::POST, coll, CREATES_IN_OWN_ORG)
+            scoped(M::POST, coll, CREATES_IN_OWN_ORG)
                 .needs(
                     "",
                     Some(json!({"user_id": f.newcomers[i], "role": "member"})),
                     "users:update",
                 )
                 .ok(Owner, 201),
-            route(M::PATCH, item, OwnOrg::ForeignId)
+            scoped(M::PATCH, item, OwnOrg::ForeignId)
                 .id(&f.member_id)
                 .needs("", Some(json!({"role": "admin"})), "users:update")
                 .ok(Owner, 200),
-            route(M::DELETE, item, OwnOrg::ForeignId)
+            scoped(M::DELETE, item, OwnOrg::ForeignId)
                 .id(&f.victims[i])
                 .needs("", None, "users:delete")
                 .ok(Owner, 204),
@@ -381,18 +383,11 @@ pub(super) fn matrix(f: &Fixture) -> Vec<Entry> {
         ("/api/organizations/roles", "/api/organizations/roles/{id}"),
     ];
     for (i, (coll, item)) in roles.into_iter().enumerate() {
-        let route = |method, template, own| {
-            if i == 0 {
-                org(method, template)
-            } else {
-                current(method, template, own)
-            }
-        };
         m.extend([
-            route(M::GET, coll, OwnOrg::List)
+            scoped(M::GET, coll, OwnOrg::List)
                 .needs("", None, "roles:read")
                 .ok(Owner, 200),
-            route(M::POST, coll, CREATES_IN_OWN_ORG)
+            scoped(M::POST, coll, CREATES_IN_OWN_ORG)
                 .needs(
                     "",
                     Some(
@@ -401,15 +396,15 @@ pub(super) fn matrix(f: &Fixture) -> Vec<Entry> {
                     "roles:create",
                 )
                 .ok(Owner, 201),
-            route(M::GET, item, OwnOrg::ForeignId)
+            scoped(M::GET, item, OwnOrg::ForeignId)
                 .id(&f.role_id)
                 .needs("", None, "roles:read")
                 .ok(Owner, 200),
-            route(M::PATCH, item, OwnOrg::ForeignId)
+            scoped(M::PATCH, item, OwnOrg::ForeignId)
                 .id(&f.role_id)
                 .needs("", Some(json!({"description": "changed"})), "roles:update")
                 .ok(Owner, 200),
-            route(M::DELETE, item, OwnOrg::ForeignId)
+            scoped(M::DELETE, item, OwnOrg::ForeignId)
                 .id(&f.doomed[i])
                 .needs("", None, "roles:delete")
                 .ok(Owner, 204),
@@ -426,30 +421,23 @@ pub(super) fn matrix(f: &Fixture) -> Vec<Entry> {
         ),
     ];
     for (i, (coll, item)) in invitations.into_iter().enumerate() {
-        let route = |method, template, own| {
-            if i == 0 {
-                org(method, template)
-            } else {
-                current(method, template, own)
-            }
-        };
         m.extend([
-            route(M::GET, coll, OwnOrg::List)
+            scoped(M::GET, coll, OwnOrg::List)
                 .needs("", None, "users:read")
                 .needs("?status=pending", None, "users:read")
                 .ok(Owner, 200),
-            route(M::POST, coll, CREATES_IN_OWN_ORG)
+            scoped(M::POST, coll, CREATES_IN_OWN_ORG)
                 .needs(
                     "",
                     Some(json!({"email": format!("new-{i}@example.test")})),
                     "users:invite",
                 )
                 .ok(Owner, 201),
-            route(M::POST, item, OwnOrg::ForeignId)
+            scoped(M::POST, item, OwnOrg::ForeignId)
                 .id(&f.pending)
                 .needs("", None, "users:invite")
                 .ok(Owner, 200),
-            route(M::DELETE, item, OwnOrg::ForeignId)
+            scoped(M::DELETE, item, OwnOrg::ForeignId)
                 .id(&f.revocable[i])
                 .needs("", None, "users:invite")
                 .ok(Owner, 204),

@@ -171,33 +171,27 @@ pub fn user(n: u128) -> User {
 
 /// `user` calling with a session.
 pub fn session(user: User) -> Actor {
-    Actor {
-        principal: Principal {
-            user,
-            credential: Credential::Session {
-                id: Uuid::from_u128(0x5E),
-                active_organization_id: None,
-            },
+    let principal = Principal {
+        user,
+        credential: Credential::Session {
+            id: Uuid::from_u128(0x5E),
+            active_organization_id: None,
         },
-        request_id: Some("req-1".into()),
-        preloaded: None,
-    }
+    };
+    Actor::new(principal, Some("req-1".into()))
 }
 
 /// `user` calling with an API key of these scopes.
 pub fn key(user: User, scopes: PermissionSet) -> Actor {
-    Actor {
-        principal: Principal {
-            user,
-            credential: Credential::ApiKey {
-                id: Uuid::from_u128(0x4B),
-                scopes,
-                organization_id: None,
-            },
+    let principal = Principal {
+        user,
+        credential: Credential::ApiKey {
+            id: Uuid::from_u128(0x4B),
+            scopes,
+            organization_id: None,
         },
-        request_id: None,
-        preloaded: None,
-    }
+    };
+    Actor::new(principal, None)
 }
 
 /// Organization [`ORG`], owned by user 1.
