@@ -333,14 +333,14 @@ pub async fn assert_invariants(app: &TestApp) -> i64 {
 }
 
 /// Writers until `stop`: each creates orgs, adds a member, changes its role and invites.
+/// `owner` is the session of `writer{worker}@load.test`; `helper{worker}@load.test` exists.
 async fn write_load(
     app: Arc<TestApp>,
     worker: usize,
+    owner: String,
     stop: Arc<AtomicBool>,
     done: Arc<AtomicUsize>,
 ) {
-    let (owner, _) = app.user(&format!("writer{worker}@load.test")).await;
-    let (_, _) = app.user(&format!("helper{worker}@load.test")).await;
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
@@ -403,8 +403,24 @@ async fn kill_9_during_writes_leaves_no_half_written_rows() {
     let app = Arc::new(db.client(&orgd.base).await);
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicUsize::new(0));
-    let writers: Vec<_> = (0..6)
-        .map(|w| tokio::spawn(write_load(app.clone(), w, stop.clone(), done.clone())))
+    // The writers' users first: a signup cut off by the kill would fail the test, not orgd.
+    let mut owners = Vec::new();
+    for w in 0..6 {
+        owners.push(app.user(&format!("writer{w}@load.test")).await.0);
+        app.user(&format!("helper{w}@load.test")).await;
+    }
+    let writers: Vec<_> = owners
+        .into_iter()
+        .enumerate()
+        .map(|(w, owner)| {
+            tokio::spawn(write_load(
+                app.clone(),
+                w,
+                owner,
+                stop.clone(),
+                done.clone(),
+            ))
+        })
         .collect();
     // Let the load build up, then kill the process in the middle of it.
     for _ in 0..1200 {

@@ -25,6 +25,8 @@ use crate::system::{Argon2Hasher, RandomIds, SystemClock};
 use crate::tokens::SeaTokens;
 use crate::users::SeaUsers;
 
+pub(crate) mod columns;
+
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pooled connections idle at least this long are pinged before use.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::{begin_write, corrupt, db_err, from_db, to_db};
-use crate::entities::{api_keys, sessions, users};
+use crate::entities::{api_keys, sessions};
 
 mod with_org;
 
@@ -64,17 +64,6 @@ fn api_key(m: api_keys::Model) -> Result<ApiKey> {
     })
 }
 
-/// A token row joined with its user; the inner join guarantees the user.
-fn with_user<M, T>(
-    row: Option<(M, Option<users::Model>)>,
-    convert: impl FnOnce(M) -> Result<T>,
-) -> Result<Option<(T, User)>> {
-    match row {
-        Some((token, Some(user))) => Ok(Some((convert(token)?, crate::users::to_domain(user)?))),
-        _ => Ok(None),
-    }
-}
-
 #[async_trait]
 impl TokenRepository for SeaTokens {
     async fn insert_session(&self, s: &Session) -> Result<()> {
@@ -94,14 +83,18 @@ impl TokenRepository for SeaTokens {
     }
 
     async fn find_session(&self, h: &TokenHash) -> Result<Option<(Session, User)>> {
-        let row = sessions::Entity::find()
-            .inner_join(users::Entity)
-            .select_also(users::Entity)
-            .filter(sessions::Column::TokenHash.eq(h.to_hex()))
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        with_user(row, session)
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<sessions::Entity, _>(
+            &self.db,
+            &SQL,
+            sessions::Column::TokenHash,
+            sessions::Column::UserId,
+            h.to_hex(),
+            None,
+        )
+        .await?;
+        row.map(|(t, u, _)| Ok((session(t)?, crate::users::to_domain(u)?)))
+            .transpose()
     }
 
     async fn find_session_in(
@@ -116,7 +109,7 @@ impl TokenRepository for SeaTokens {
             sessions::Column::TokenHash,
             sessions::Column::UserId,
             h.to_hex(),
-            org_id,
+            Some(org_id),
         )
         .await?;
         row.map(|(s, u, org)| Ok((session(s)?, crate::users::to_domain(u)?, org)))
@@ -168,14 +161,18 @@ impl TokenRepository for SeaTokens {
     }
 
     async fn find_api_key(&self, h: &TokenHash) -> Result<Option<(ApiKey, User)>> {
-        let row = api_keys::Entity::find()
-            .inner_join(users::Entity)
-            .select_also(users::Entity)
-            .filter(api_keys::Column::TokenHash.eq(h.to_hex()))
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        with_user(row, api_key)
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<api_keys::Entity, _>(
+            &self.db,
+            &SQL,
+            api_keys::Column::TokenHash,
+            api_keys::Column::UserId,
+            h.to_hex(),
+            None,
+        )
+        .await?;
+        row.map(|(t, u, _)| Ok((api_key(t)?, crate::users::to_domain(u)?)))
+            .transpose()
     }
 
     async fn find_api_key_in(
@@ -190,7 +187,7 @@ impl TokenRepository for SeaTokens {
             api_keys::Column::TokenHash,
             api_keys::Column::UserId,
             h.to_hex(),
-            org_id,
+            Some(org_id),
         )
         .await?;
         row.map(|(k, u, org)| Ok((api_key(k)?, crate::users::to_domain(u)?, org)))

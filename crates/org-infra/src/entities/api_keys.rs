@@ -37,3 +37,20 @@ impl Related<super::users::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::db::columns::ReadColumns for Model {
+    fn read(c: &mut crate::db::columns::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            user_id: c.get("user_id")?,
+            name: c.get("name")?,
+            prefix: c.get("prefix")?,
+            token_hash: c.get("token_hash")?,
+            scopes: c.get("scopes")?,
+            organization_id: c.get("organization_id")?,
+            expires_at: c.get("expires_at")?,
+            last_used_at: c.get("last_used_at")?,
+            created_at: c.get("created_at")?,
+        })
+    }
+}

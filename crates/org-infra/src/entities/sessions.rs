@@ -32,3 +32,16 @@ impl Related<super::users::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::db::columns::ReadColumns for Model {
+    fn read(c: &mut crate::db::columns::Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            user_id: c.get("user_id")?,
+            token_hash: c.get("token_hash")?,
+            active_organization_id: c.get("active_organization_id")?,
+            created_at: c.get("created_at")?,
+            expires_at: c.get("expires_at")?,
+        })
+    }
+}

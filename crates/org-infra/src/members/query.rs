@@ -3,17 +3,19 @@ use org_domain::Result;
 use org_domain::members::Member;
 use org_domain::roles::RoleKey;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
     RelationTrait, Select,
 };
 use uuid::Uuid;
 
+use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{members, users};
 use crate::users::public;
 
-/// A membership with its user's public fields.
-#[derive(Debug, FromQueryResult)]
+/// A membership with its user's public fields: the columns of [`select`], in its order
+/// (read by position, see [`crate::db::columns`]).
+#[derive(Debug)]
 pub(super) struct MemberRow {
     organization_id: Uuid,
     user_id: Uuid,
@@ -25,6 +27,24 @@ pub(super) struct MemberRow {
     email: String,
     avatar_url: Option<String>,
 }
+
+impl ReadColumns for MemberRow {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            organization_id: c.get("organization_id")?,
+            user_id: c.get("user_id")?,
+            role: c.get("role")?,
+            created_at: c.get("created_at")?,
+            updated_at: c.get("updated_at")?,
+            username: c.get("username")?,
+            name: c.get("name")?,
+            email: c.get("email")?,
+            avatar_url: c.get("avatar_url")?,
+        })
+    }
+}
+
+from_query_result_by_position!(MemberRow);
 
 impl MemberRow {
     pub(super) fn into_domain(self) -> Result<Member> {

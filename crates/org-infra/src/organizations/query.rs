@@ -5,19 +5,22 @@ use org_domain::Result;
 use org_domain::organizations::{OrgSettings, Organization};
 use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::sqlx::types::Json;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
     RelationTrait, Select,
 };
 use uuid::Uuid;
 
+use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::roles::permissions;
 use crate::users::public;
 
-/// One organization with its owner, and a membership role when one was joined.
-#[derive(Debug, FromQueryResult)]
+/// One organization with its owner, and a membership role when one was joined: the columns
+/// of [`select`], in its order (read by position, see [`crate::db::columns`]).
+#[derive(Debug)]
 pub(crate) struct OrgRow {
     id: Uuid,
     name: String,
@@ -27,7 +30,7 @@ pub(crate) struct OrgRow {
     timezone: String,
     owner_id: Uuid,
     metadata: serde_json::Value,
-    settings: serde_json::Value,
+    settings: OrgSettings,
     registry_key: String,
     has_active_subscription: bool,
     trial_expiry: Option<time::OffsetDateTime>,
@@ -44,6 +47,40 @@ pub(crate) struct OrgRow {
     custom_name: Option<String>,
     custom_permissions: Option<serde_json::Value>,
 }
+
+impl ReadColumns for OrgRow {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            name: c.get("name")?,
+            slug: c.get("slug")?,
+            description: c.get("description")?,
+            logo_url: c.get("logo_url")?,
+            timezone: c.get("timezone")?,
+            owner_id: c.get("owner_id")?,
+            metadata: c.get::<Json<serde_json::Value>>("metadata")?.0,
+            settings: c.get::<Json<OrgSettings>>("settings")?.0,
+            registry_key: c.get("registry_key")?,
+            has_active_subscription: c.get("has_active_subscription")?,
+            trial_expiry: c.get("trial_expiry")?,
+            member_count: c.get("member_count")?,
+            created_at: c.get("created_at")?,
+            updated_at: c.get("updated_at")?,
+            owner_username: c.get("owner_username")?,
+            owner_name: c.get("owner_name")?,
+            owner_email: c.get("owner_email")?,
+            owner_avatar_url: c.get("owner_avatar_url")?,
+            role: c.get("role")?,
+            custom_id: c.get("custom_id")?,
+            custom_name: c.get("custom_name")?,
+            custom_permissions: c
+                .get::<Option<Json<serde_json::Value>>>("custom_permissions")?
+                .map(|j| j.0),
+        })
+    }
+}
+
+from_query_result_by_position!(OrgRow);
 
 impl OrgRow {
     /// The slug, to tell a slug match from a name match.
@@ -77,8 +114,6 @@ impl OrgRow {
             .map(RoleKey::parse)
             .transpose()
             .map_err(|e| corrupt("role", e))?;
-        let settings: OrgSettings =
-            serde_json::from_value(self.settings).map_err(|e| corrupt("settings", e))?;
         let org = Organization {
             id: self.id,
             name: self.name,
@@ -94,7 +129,7 @@ impl OrgRow {
                 self.owner_avatar_url,
             ),
             metadata: self.metadata,
-            settings,
+            settings: self.settings,
             registry_key: self.registry_key,
             has_active_subscription: self.has_active_subscription,
             trial_expiry: self.trial_expiry.map(from_db),

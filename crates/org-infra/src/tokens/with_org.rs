@@ -1,6 +1,6 @@
-//! A token row, its user and one organization with that user's role there, in one round
-//! trip: authentication of an org-scoped request (`/api/organizations/{id}/…`), which
-//! otherwise costs a second round trip for the org ([`OrganizationRepository::access`]).
+//! A token row and its user in one statement — with one organization and that user's role
+//! there for an org-scoped request (`/api/organizations/{id}/…`), which otherwise costs a
+//! second round trip for the org ([`OrganizationRepository::access`]).
 //!
 //! The organization part is exactly what `access` reads for `OrgRef::Id`: the org joined
 //! with its owner's public fields, the user's membership role and the custom role behind
@@ -13,12 +13,10 @@ use org_domain::organizations::OrgAccess;
 use std::sync::OnceLock;
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Statement,
-    Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Statement, Value};
 use uuid::Uuid;
 
+use crate::db::columns::{Columns, ReadColumns};
 use crate::db::db_err;
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::OrgRow;
@@ -45,18 +43,34 @@ fn all_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
     }
 }
 
-/// `SELECT t.*, u.*, o.* … FROM <token table> t JOIN users u … LEFT JOIN organizations o
-/// ON o.id = <org_id> … WHERE t.token_hash = <hash>`.
+/// `SELECT t.*, u.* [, o.* …] FROM <token table> t JOIN users u [LEFT JOIN organizations o
+/// ON o.id = <org_id> …] WHERE t.token_hash = <hash>`.
 fn statement<E: EntityTrait>(
     token_hash: E::Column,
     user_id: E::Column,
     hash: String,
-    org_id: Uuid,
+    org_id: Option<Uuid>,
 ) -> SelectStatement {
     let mut q = Query::select();
     all_columns::<E>(&mut q, TOKEN);
     all_columns::<users::Entity>(&mut q, USER);
-    all_columns::<organizations::Entity>(&mut q, ORG);
+    q.from_as(E::default(), a(TOKEN)).join_as(
+        JoinType::InnerJoin,
+        users::Entity,
+        a(USER),
+        Expr::col((a(USER), users::Column::Id)).equals((a(TOKEN), user_id)),
+    );
+    if let Some(org_id) = org_id {
+        org_part::<E>(&mut q, user_id, org_id);
+    }
+    // `token_hash` is unique: at most one row.
+    q.and_where(Expr::col((a(TOKEN), token_hash)).eq(hash));
+    q
+}
+
+/// The org's columns (those [`OrgRow`] reads) and joins.
+fn org_part<E: EntityTrait>(q: &mut SelectStatement, user_id: E::Column, org_id: Uuid) {
+    all_columns::<organizations::Entity>(q, ORG);
     // The names `OrgRow` reads after the org's own columns.
     let extra: [(&str, &str, &str); 8] = [
         (OWNER, users::Column::Username.as_str(), "owner_username"),
@@ -78,65 +92,55 @@ fn statement<E: EntityTrait>(
             a(&format!("{ORG}_{name}")),
         );
     }
-    q.from_as(E::default(), a(TOKEN))
-        .join_as(
-            JoinType::InnerJoin,
-            users::Entity,
-            a(USER),
-            Expr::col((a(USER), users::Column::Id)).equals((a(TOKEN), user_id)),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            organizations::Entity,
-            a(ORG),
-            Expr::col((a(ORG), organizations::Column::Id)).eq(org_id),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            users::Entity,
-            a(OWNER),
-            Expr::col((a(OWNER), users::Column::Id))
-                .equals((a(ORG), organizations::Column::OwnerId)),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            members::Entity,
-            a(MEMBER),
-            // The org by value, not `= o.id`: PostgreSQL then looks the membership up by
-            // its primary key (org, user) instead of scanning all of the user's memberships.
-            Condition::all()
-                .add(Expr::col((a(MEMBER), members::Column::OrganizationId)).eq(org_id))
-                .add(Expr::col((a(MEMBER), members::Column::UserId)).equals((a(TOKEN), user_id))),
-        )
-        // The custom role the membership's key names (`uq_custom_roles_role_key`).
-        .join_as(
-            JoinType::LeftJoin,
-            custom_roles::Entity,
-            a(CUSTOM),
-            Condition::all()
-                .add(Expr::col((a(CUSTOM), custom_roles::Column::OrganizationId)).eq(org_id))
-                .add(
-                    Expr::col((a(CUSTOM), custom_roles::Column::RoleKey))
-                        .equals((a(MEMBER), members::Column::Role)),
-                ),
-        )
-        // `token_hash` is unique: at most one row.
-        .and_where(Expr::col((a(TOKEN), token_hash)).eq(hash));
-    q
+    q.join_as(
+        JoinType::LeftJoin,
+        organizations::Entity,
+        a(ORG),
+        Expr::col((a(ORG), organizations::Column::Id)).eq(org_id),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        users::Entity,
+        a(OWNER),
+        Expr::col((a(OWNER), users::Column::Id)).equals((a(ORG), organizations::Column::OwnerId)),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        members::Entity,
+        a(MEMBER),
+        // The org by value, not `= o.id`: PostgreSQL then looks the membership up by
+        // its primary key (org, user) instead of scanning all of the user's memberships.
+        Condition::all()
+            .add(Expr::col((a(MEMBER), members::Column::OrganizationId)).eq(org_id))
+            .add(Expr::col((a(MEMBER), members::Column::UserId)).equals((a(TOKEN), user_id))),
+    )
+    // The custom role the membership's key names (`uq_custom_roles_role_key`).
+    .join_as(
+        JoinType::LeftJoin,
+        custom_roles::Entity,
+        a(CUSTOM),
+        Condition::all()
+            .add(Expr::col((a(CUSTOM), custom_roles::Column::OrganizationId)).eq(org_id))
+            .add(
+                Expr::col((a(CUSTOM), custom_roles::Column::RoleKey))
+                    .equals((a(MEMBER), members::Column::Role)),
+            ),
+    );
 }
 
-/// The statement's SQL for each backend, built on first use: the hot path only binds the
-/// values (building the ~50-column select took more CPU than PostgreSQL spends on it).
+/// The statement's SQL for each backend, with and without the org, built on first use: the
+/// hot path only binds the values (building the ~50-column select took more CPU than
+/// PostgreSQL spends on it).
 pub(super) struct SqlCache {
-    postgres: OnceLock<String>,
-    sqlite: OnceLock<String>,
+    postgres: [OnceLock<String>; 2],
+    sqlite: [OnceLock<String>; 2],
 }
 
 impl SqlCache {
     pub(super) const fn new() -> Self {
         Self {
-            postgres: OnceLock::new(),
-            sqlite: OnceLock::new(),
+            postgres: [OnceLock::new(), OnceLock::new()],
+            sqlite: [OnceLock::new(), OnceLock::new()],
         }
     }
 
@@ -148,60 +152,68 @@ impl SqlCache {
         token_hash: E::Column,
         user_id: E::Column,
         hash: String,
-        org_id: Uuid,
+        org_id: Option<Uuid>,
     ) -> Statement {
         let build = || {
             backend.build(&statement::<E>(
                 token_hash,
                 user_id,
                 String::new(),
-                Uuid::nil(),
+                org_id.map(|_| Uuid::nil()),
             ))
         };
+        let with_org = usize::from(org_id.is_some());
         let sql = match backend {
-            DbBackend::Postgres => self.postgres.get_or_init(|| build().sql).clone(),
-            DbBackend::Sqlite => self.sqlite.get_or_init(|| build().sql).clone(),
+            DbBackend::Postgres => self.postgres[with_org].get_or_init(|| build().sql).clone(),
+            DbBackend::Sqlite => self.sqlite[with_org].get_or_init(|| build().sql).clone(),
             _ => build().sql,
         };
         Statement::from_sql_and_values(backend, sql, values(hash, org_id))
     }
 }
 
-fn values(hash: String, org_id: Uuid) -> [Value; 4] {
-    [org_id.into(), org_id.into(), org_id.into(), hash.into()]
+fn values(hash: String, org_id: Option<Uuid>) -> Vec<Value> {
+    match org_id {
+        Some(org) => vec![org.into(), org.into(), org.into(), hash.into()],
+        None => vec![hash.into()],
+    }
 }
 
-/// The token row `M` (of entity `E`), its user and the org, by token hash.
+/// The token row `M` (of entity `E`), its user and, when `org_id` is given, the org, by
+/// token hash. The row is read by position (see [`crate::db::columns`]): the token's
+/// columns, the user's, then [`OrgRow`]'s — all NULL when the org does not exist.
 pub(super) async fn find<E, C>(
     db: &C,
     cache: &SqlCache,
     token_hash: E::Column,
     user_id: E::Column,
     hash: String,
-    org_id: Uuid,
+    org_id: Option<Uuid>,
 ) -> Result<Option<(E::Model, users::Model, Option<OrgAccess>)>>
 where
     E: EntityTrait,
+    E::Model: ReadColumns,
     C: ConnectionTrait,
 {
     let stmt = cache.statement::<E>(db.get_database_backend(), token_hash, user_id, hash, org_id);
     let Some(row) = db.query_one_raw(stmt).await.map_err(db_err)? else {
         return Ok(None);
     };
-    let token = E::Model::from_query_result(&row, &format!("{TOKEN}_")).map_err(db_err)?;
-    let user = users::Model::from_query_result(&row, &format!("{USER}_")).map_err(db_err)?;
-    let pre = format!("{ORG}_");
-    let org_id: Option<Uuid> = row
-        .try_get(&pre, organizations::Column::Id.as_str())
-        .map_err(db_err)?;
-    let access = match org_id {
-        None => None,
-        Some(_) => {
-            let (org, role) = OrgRow::from_query_result(&row, &pre)
-                .map_err(db_err)?
-                .into_access()?;
-            Some(OrgAccess { org, role })
-        }
+    let mut cols = Columns::new(&row).map_err(db_err)?;
+    let token = E::Model::read(&mut cols).map_err(db_err)?;
+    let user = users::Model::read(&mut cols).map_err(db_err)?;
+    if org_id.is_none() {
+        debug_assert!(cols.is_at_end());
+        return Ok(Some((token, user, None)));
+    }
+    // The org's id decides whether the rest is there; read it without moving on.
+    let org_exists = cols.peek::<Option<Uuid>>("id").map_err(db_err)?.is_some();
+    let access = if org_exists {
+        let (org, role) = OrgRow::read(&mut cols).map_err(db_err)?.into_access()?;
+        debug_assert!(cols.is_at_end());
+        Some(OrgAccess { org, role })
+    } else {
+        None
     };
     Ok(Some((token, user, access)))
 }
@@ -214,23 +226,44 @@ mod tests {
     /// The cached SQL is bound with [`values`]: their order must be the placeholders'.
     #[test]
     fn values_follow_the_placeholders() {
-        let org = Uuid::from_u128(7);
-        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-            let built = backend.build(&statement::<sessions::Entity>(
-                sessions::Column::TokenHash,
-                sessions::Column::UserId,
-                "abc".into(),
-                org,
-            ));
-            let cached = SqlCache::new().statement::<sessions::Entity>(
-                backend,
-                sessions::Column::TokenHash,
-                sessions::Column::UserId,
-                "abc".into(),
-                org,
-            );
-            assert_eq!(cached.sql, built.sql);
-            assert_eq!(cached.values, built.values);
+        for org in [Some(Uuid::from_u128(7)), None] {
+            for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+                let built = backend.build(&statement::<sessions::Entity>(
+                    sessions::Column::TokenHash,
+                    sessions::Column::UserId,
+                    "abc".into(),
+                    org,
+                ));
+                let cached = SqlCache::new().statement::<sessions::Entity>(
+                    backend,
+                    sessions::Column::TokenHash,
+                    sessions::Column::UserId,
+                    "abc".into(),
+                    org,
+                );
+                assert_eq!(cached.sql, built.sql);
+                assert_eq!(cached.values, built.values);
+            }
         }
+    }
+
+    /// One cache serves both forms without mixing them up.
+    #[test]
+    fn the_cache_keeps_both_forms_apart() {
+        let cache = SqlCache::new();
+        let stmt = |org| {
+            cache.statement::<sessions::Entity>(
+                DbBackend::Postgres,
+                sessions::Column::TokenHash,
+                sessions::Column::UserId,
+                "abc".into(),
+                org,
+            )
+        };
+        let with = stmt(Some(Uuid::from_u128(7)));
+        let without = stmt(None);
+        assert!(with.sql.contains("organizations"));
+        assert!(!without.sql.contains("organizations"));
+        assert_eq!(stmt(None).sql, without.sql);
     }
 }
