@@ -2,7 +2,12 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::roles::RoleKey;
+use serde_json::json;
+
+use crate::audit::AuditEvent;
+use crate::error::Result;
+use crate::policy::{Grant, require_manage_role};
+use crate::roles::{MemberRole, RoleKey};
 use crate::users::PublicUser;
 
 /// A user's membership in an organization, with the user's public fields.
@@ -43,4 +48,49 @@ pub enum MemberTarget {
     UserId(Uuid),
     /// By email.
     Email(String),
+}
+
+/// A role change as [`MemberRepository::change_role`] finds it under the org's lock.
+///
+/// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
+#[derive(Debug, Clone, Copy)]
+pub struct RoleChange<'a> {
+    /// The membership as it is.
+    pub member: &'a Member,
+    /// The role it holds, with the custom role behind its key.
+    pub current: &'a MemberRole,
+    /// The role it is to get, with the custom role behind its key.
+    pub new: &'a MemberRole,
+}
+
+/// How a role change is judged once the member's role is read under the org's lock: the
+/// caller may neither take away nor give a role that carries permissions they lack (nor
+/// make or unmake an owner without being one).
+#[derive(Debug, Clone)]
+pub struct RoleChangeRules {
+    /// What the caller holds in the org.
+    pub grant: Grant,
+    /// The caller's own role there.
+    pub caller_role: Option<MemberRole>,
+    /// The event to record; [`RoleChangeRules::decide`] fills in `before` and `after`.
+    pub event: AuditEvent,
+}
+
+impl RoleChangeRules {
+    /// `Ok(None)` when the member already holds the new role, else the event to record.
+    ///
+    /// # Errors
+    /// `403 forbidden` on escalation.
+    pub fn decide(&self, change: RoleChange<'_>) -> Result<Option<AuditEvent>> {
+        // Both what is taken away and what is given.
+        require_manage_role(&self.grant, self.caller_role.as_ref(), change.current)?;
+        require_manage_role(&self.grant, self.caller_role.as_ref(), change.new)?;
+        if change.member.role == change.new.key {
+            return Ok(None);
+        }
+        let mut event = self.event.clone();
+        event.before = Some(json!({"role": change.member.role.to_string()}));
+        event.after = Some(json!({"role": change.new.key.to_string()}));
+        Ok(Some(event))
+    }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::auth::{ApiKey, Session, TokenHash};
 use crate::error::Result;
-use crate::members::{Member, MemberFilter};
+use crate::members::{Member, MemberFilter, RoleChangeRules};
 use crate::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
 use crate::pagination::{Page, PageRequest};
 use crate::roles::RoleKey;
@@ -320,20 +320,26 @@ pub trait MemberRepository: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<Member>;
-    /// Changes a member's role. Refuses atomically, under concurrent requests too, when the
-    /// member is the org's last `owner` and the new role is not `owner`. When the owner of
-    /// record stops being an owner, the longest-standing remaining owner becomes the owner
-    /// of record in the same transaction.
+    /// Changes a member's role, deciding under the org's row lock. It locks the org, reads
+    /// the membership with the custom roles behind its current key and behind `role`, and
+    /// hands them to `decide`, the caller's decision on the [`RoleChange`]: an error refuses the change, `None` leaves it as it is (the
+    /// member is returned unchanged), `Some(event)` writes the role and `event` in the same
+    /// transaction. So the caller's checks (escalation, same role) see the role actually
+    /// replaced, even when another request changed it a moment earlier. Refuses atomically,
+    /// under concurrent requests too, when the member is the org's last `owner` and the new
+    /// role is not `owner`. When the owner of record stops being an owner, the
+    /// longest-standing remaining owner becomes the owner of record in the same transaction.
     ///
     /// # Errors
-    /// `LastOwner`; `NotFound` when not a member.
+    /// The rules' refusal; `LastOwner`; `NotFound` when not a member;
+    /// `Unprocessable { code: "unknown_role" }` for a custom key the org does not have.
     async fn change_role(
         &self,
         org_id: Uuid,
         user_id: Uuid,
         role: RoleKey,
         at: OffsetDateTime,
-        audit: &AuditEvent,
+        rules: &RoleChangeRules,
     ) -> Result<Member>;
     /// Removes a membership (and counts it out), refusing atomically to remove the last owner.
     /// The owner of record is handed on as in [`MemberRepository::change_role`].

@@ -1,7 +1,7 @@
 //! [`MemberRepository`] on sea-orm.
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
-use org_domain::members::{Member, MemberFilter};
+use org_domain::members::{Member, MemberFilter, RoleChange, RoleChangeRules};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::MemberRepository;
 use org_domain::roles::RoleKey;
@@ -21,7 +21,7 @@ use crate::db::{
 };
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock;
-use crate::roles::ensure_holdable;
+use crate::roles::{ensure_holdable, unknown_role};
 use crate::users::{contains_ci, user_not_found};
 
 mod owners;
@@ -177,14 +177,31 @@ impl MemberRepository for SeaMembers {
         user_id: Uuid,
         role: RoleKey,
         at: OffsetDateTime,
-        event: &AuditEvent,
+        rules: &RoleChangeRules,
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
-        let (org, mut member) = locked_member(&txn, org_id, user_id).await?;
-        let current = member.role;
-        ensure_holdable(&txn, org_id, role).await?;
-        let stops_owning = current.is_owner() && !role.is_owner();
-        if stops_owning {
+        let org = lock(&txn, org_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("organization"))?;
+        let (mut member, current, new) = query::with_roles(&txn, org_id, user_id, role)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        // A custom key the org can hold has its role behind it (as in `ensure_holdable`);
+        // the org's lock keeps it from being deleted before the commit.
+        if let RoleKey::Custom(id) = role
+            && new.custom.is_none()
+        {
+            return Err(unknown_role(id));
+        }
+        let change = RoleChange {
+            member: &member,
+            current: &current,
+            new: &new,
+        };
+        let Some(event) = rules.decide(change)? else {
+            return Ok(member);
+        };
+        if current.key.is_owner() && !role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
         members::Entity::update_many()
@@ -198,7 +215,7 @@ impl MemberRepository for SeaMembers {
         if org.owner_id == user_id && !role.is_owner() {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
-        audit::insert(&txn, event).await?;
+        audit::insert(&txn, &event).await?;
         txn.commit().await.map_err(db_err)?;
         // What the UPDATE wrote, as a read would give it back.
         member.role = role;

@@ -19,7 +19,7 @@ use crate::entities::members;
 mod delete;
 mod row;
 
-pub(crate) use row::{ensure_holdable, holdable, permissions};
+pub(crate) use row::{GrantRow, ensure_holdable, holdable, unknown_role};
 use row::{fields, name_key, to_domain};
 
 /// PostgreSQL names the violated index, SQLite its columns; a clash of either key means a

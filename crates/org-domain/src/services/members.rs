@@ -6,7 +6,7 @@ use super::Services;
 use super::auth::user_not_found;
 use crate::auth::Actor;
 use crate::error::{DomainError, Result};
-use crate::members::{Member, MemberFilter, MemberTarget};
+use crate::members::{Member, MemberFilter, MemberTarget, RoleChangeRules};
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
 use crate::policy::require_manage_role;
@@ -73,11 +73,15 @@ impl Services {
             .await
     }
 
-    /// Changes a member's role.
+    /// Changes a member's role. The escalation checks ([`RoleChangeRules`]) run on the role
+    /// the member holds under the org's lock (see [`MemberRepository::change_role`]), not on
+    /// an earlier read.
     ///
     /// # Errors
     /// `404` (also for non-members); `403` without `users:update` or on escalation;
     /// `409 last_owner`; `422 unknown_role`.
+    ///
+    /// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
     pub async fn change_member_role(
         &self,
         actor: &Actor,
@@ -88,38 +92,23 @@ impl Services {
         let (access, grant) = self.access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::UsersUpdate]))?;
         let org_id = access.org.id;
-        let new_role = self.resolve_role(org_id, role).await?;
-        let current = self
-            .ports
-            .members
-            .get(org_id, user_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("member"))?;
-        let current_role = self.role_of(org_id, current.role).await?;
-        // Both what is taken away and what is given.
-        require_manage_role(&grant, access.role.as_ref(), &current_role)?;
-        require_manage_role(&grant, access.role.as_ref(), &new_role)?;
-        if current.role == new_role.key {
-            return Ok(current);
-        }
-        let event = self.event(
-            Some(actor),
-            Some(org_id),
-            "member.role_changed",
-            "member",
-            user_id,
-            Some(json!({"role": current.role.to_string()})),
-            Some(json!({"role": new_role.key.to_string()})),
-        );
+        let new_key = self.role_key(org_id, role).await?;
+        let rules = RoleChangeRules {
+            grant,
+            caller_role: access.role,
+            event: self.event(
+                Some(actor),
+                Some(org_id),
+                "member.role_changed",
+                "member",
+                user_id,
+                None,
+                None,
+            ),
+        };
         self.ports
             .members
-            .change_role(
-                org_id,
-                user_id,
-                new_role.key,
-                self.ports.clock.now(),
-                &event,
-            )
+            .change_role(org_id, user_id, new_key, self.ports.clock.now(), &rules)
             .await
     }
 

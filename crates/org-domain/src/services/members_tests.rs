@@ -1,6 +1,10 @@
 //! Member use cases against mocked ports: escalation and permission checks come first.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::*;
-use crate::roles::{RoleKey, SystemRole};
+use crate::members::RoleChange;
+use crate::roles::{MemberRole, RoleKey, SystemRole};
 use crate::services::fixtures::{Mocks, ORG, organization, session, user};
 use crate::users::User;
 
@@ -14,26 +18,62 @@ fn member(u: &User, role: SystemRole) -> Member {
     }
 }
 
+/// A store that finds `members` under the lock and applies `decide` as the repository
+/// does; counts the changes it wrote.
+fn store_deciding(m: &mut Mocks, members: Vec<Member>, wrote: Arc<AtomicUsize>) {
+    m.members
+        .expect_change_role()
+        .returning(move |_, user_id, key, _, rules| {
+            let mut member = members
+                .iter()
+                .find(|x| x.user.id == user_id)
+                .cloned()
+                .ok_or_else(|| DomainError::not_found("member"))?;
+            let current = MemberRole {
+                key: member.role,
+                custom: None,
+            };
+            let new = MemberRole { key, custom: None };
+            if rules
+                .decide(RoleChange {
+                    member: &member,
+                    current: &current,
+                    new: &new,
+                })?
+                .is_some()
+            {
+                wrote.fetch_add(1, Ordering::SeqCst);
+                member.role = key;
+            }
+            Ok(member)
+        });
+}
+
 #[tokio::test]
 async fn admins_cannot_make_or_unmake_owners() {
     let mut m = Mocks::default()
         .org_with_role(Some(SystemRole::Admin))
         .with_roles(vec![]);
     let (owner, plain) = (user(1), user(5));
+    let o = owner.clone();
     m.members.expect_get().returning(move |_, id| {
-        let role = if id == owner.id {
+        let role = if id == o.id {
             SystemRole::Owner
         } else {
             SystemRole::Member
         };
-        let u = if id == owner.id {
-            owner.clone()
-        } else {
-            plain.clone()
-        };
+        let u = if id == o.id { o.clone() } else { plain.clone() };
         Ok(Some(member(&u, role)))
     });
-    m.members.expect_change_role().never();
+    let wrote = Arc::new(AtomicUsize::new(0));
+    store_deciding(
+        &mut m,
+        vec![
+            member(&owner, SystemRole::Owner),
+            member(&user(5), SystemRole::Member),
+        ],
+        wrote.clone(),
+    );
     m.members.expect_remove().never();
     let s = m.services();
     let admin = session(user(4));
@@ -51,6 +91,7 @@ async fn admins_cannot_make_or_unmake_owners() {
             .code(),
         "forbidden"
     );
+    assert_eq!(wrote.load(Ordering::SeqCst), 0, "nothing was written");
     assert_eq!(
         s.remove_member(&admin, "acme", Uuid::from_u128(1))
             .await
@@ -122,9 +163,6 @@ async fn last_owner_refusals_from_the_store_reach_the_caller() {
         .org_with_role(Some(SystemRole::Owner))
         .with_roles(vec![]);
     m.members
-        .expect_get()
-        .returning(|_, _| Ok(Some(member(&user(1), SystemRole::Owner))));
-    m.members
         .expect_change_role()
         .times(1)
         .returning(|_, _, _, _, _| Err(DomainError::LastOwner));
@@ -134,6 +172,50 @@ async fn last_owner_refusals_from_the_store_reach_the_caller() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "last_owner");
+}
+
+/// The checks judge the role the store finds under its lock: a member who became an owner
+/// after the caller last looked cannot be demoted by an admin.
+#[tokio::test]
+async fn escalation_is_judged_on_the_role_found_under_the_lock() {
+    let mut m = Mocks::default()
+        .org_with_role(Some(SystemRole::Admin))
+        .with_roles(vec![]);
+    let wrote = Arc::new(AtomicUsize::new(0));
+    // Under the lock the member is an owner (promoted concurrently).
+    store_deciding(
+        &mut m,
+        vec![member(&user(5), SystemRole::Owner)],
+        wrote.clone(),
+    );
+    let err = m
+        .services()
+        .change_member_role(&session(user(4)), "acme", Uuid::from_u128(5), "member")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    assert_eq!(wrote.load(Ordering::SeqCst), 0);
+}
+
+/// Asking for the role the member already holds writes nothing (no audit event either).
+#[tokio::test]
+async fn the_same_role_again_writes_nothing() {
+    let mut m = Mocks::default()
+        .org_with_role(Some(SystemRole::Owner))
+        .with_roles(vec![]);
+    let wrote = Arc::new(AtomicUsize::new(0));
+    store_deciding(
+        &mut m,
+        vec![member(&user(5), SystemRole::Admin)],
+        wrote.clone(),
+    );
+    let got = m
+        .services()
+        .change_member_role(&session(user(1)), "acme", Uuid::from_u128(5), "admin")
+        .await
+        .unwrap();
+    assert_eq!(got.role, RoleKey::System(SystemRole::Admin));
+    assert_eq!(wrote.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

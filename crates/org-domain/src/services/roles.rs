@@ -292,6 +292,18 @@ impl Services {
         })
     }
 
+    /// The key of a role named in a request (as [`Services::resolve_role`]); a system key
+    /// needs no lookup.
+    ///
+    /// # Errors
+    /// `422 unknown_role`.
+    pub(super) async fn role_key(&self, org_id: Uuid, input: &str) -> Result<RoleKey> {
+        match SystemRole::from_key(input) {
+            Some(system) => Ok(RoleKey::System(system)),
+            None => Ok(self.resolve_role(org_id, input).await?.key),
+        }
+    }
+
     /// The role behind a stored key, with the custom role it is (or that shadows it). A
     /// custom key whose role vanished resolves to no permission at all.
     pub(super) async fn role_of(&self, org_id: Uuid, key: RoleKey) -> Result<MemberRole> {

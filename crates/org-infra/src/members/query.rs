@@ -1,16 +1,18 @@
 //! The membership row as read: joined with the member's public user fields.
 use org_domain::Result;
 use org_domain::members::Member;
-use org_domain::roles::RoleKey;
+use org_domain::roles::{MemberRole, RoleKey};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::{corrupt, db_err, from_db};
-use crate::entities::{members, users};
+use crate::entities::{custom_roles, members, users};
+use crate::roles::GrantRow;
 use crate::users::public;
 
 /// A membership with its user's public fields: the columns of [`select`], in its order
@@ -89,4 +91,83 @@ pub(crate) async fn get<C: ConnectionTrait>(
         .map_err(db_err)?
         .map(MemberRow::into_domain)
         .transpose()
+}
+
+/// A membership with its user and the custom roles behind two keys: the one it holds and a
+/// given one (see [`with_roles`]).
+#[derive(Debug)]
+struct MemberWithRoles {
+    member: MemberRow,
+    current: GrantRow,
+    new: GrantRow,
+}
+
+impl ReadColumns for MemberWithRoles {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            member: MemberRow::read(c)?,
+            current: GrantRow::read(c)?,
+            new: GrantRow::read(c)?,
+        })
+    }
+}
+
+from_query_result_by_position!(MemberWithRoles);
+
+/// One membership with its user, the role it holds and `new`, each with the custom role
+/// behind its key (the role itself, or the one shadowing a system key), in one statement.
+pub(crate) async fn with_roles<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    new: RoleKey,
+) -> Result<Option<(Member, MemberRole, MemberRole)>> {
+    let mut q = select(org_id)
+        .filter(members::Column::UserId.eq(user_id))
+        .into_query();
+    // `<alias>.organization_id = members.organization_id AND <alias>.role_key = <key>`
+    // (`uq_custom_roles_role_key`), the key being the membership's or `new`.
+    let keys: [(&str, SimpleExpr); 2] = [
+        ("cur", Expr::col((members::Entity, members::Column::Role))),
+        ("new", Expr::value(new.to_string())),
+    ];
+    for (prefix, key) in keys {
+        let alias = Alias::new(prefix);
+        q.join_as(
+            JoinType::LeftJoin,
+            custom_roles::Entity,
+            alias.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((alias.clone(), custom_roles::Column::OrganizationId))
+                        .equals((members::Entity, members::Column::OrganizationId)),
+                )
+                .add(Expr::col((alias.clone(), custom_roles::Column::RoleKey)).eq(key)),
+        );
+        for (col, name) in [
+            (custom_roles::Column::Id, "id"),
+            (custom_roles::Column::Name, "name"),
+            (custom_roles::Column::Permissions, "permissions"),
+        ] {
+            q.expr_as(
+                Expr::col((alias.clone(), col)),
+                Alias::new(format!("{prefix}_{name}")),
+            );
+        }
+    }
+    let stmt = db.get_database_backend().build(&q);
+    let Some(res) = db.query_one_raw(stmt).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    let row = MemberWithRoles::from_query_result(&res, "").map_err(db_err)?;
+    let member = row.member.into_domain()?;
+    let current = MemberRole {
+        key: member.role,
+        custom: row.current.into_grant()?,
+    };
+    let new = MemberRole {
+        key: new,
+        custom: row.new.into_grant()?,
+    };
+    Ok(Some((member, current, new)))
 }

@@ -3,7 +3,7 @@
 //! ownership and role invariants rely on.
 use org_domain::Result;
 use org_domain::organizations::{OrgSettings, Organization};
-use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
+use org_domain::roles::{MemberRole, RoleKey};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::sqlx::types::Json;
 use sea_orm::{
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{custom_roles, members, organizations, users};
-use crate::roles::permissions;
+use crate::roles::GrantRow;
 use crate::users::public;
 
 /// One organization with its owner, and a membership role when one was joined: the columns
@@ -43,9 +43,7 @@ pub(crate) struct OrgRow {
     owner_avatar_url: Option<String>,
     role: Option<String>,
     /// The custom role behind `role` (see [`RoleOf::Optional`]).
-    custom_id: Option<Uuid>,
-    custom_name: Option<String>,
-    custom_permissions: Option<serde_json::Value>,
+    custom: GrantRow,
 }
 
 impl ReadColumns for OrgRow {
@@ -71,11 +69,7 @@ impl ReadColumns for OrgRow {
             owner_email: c.get("owner_email")?,
             owner_avatar_url: c.get("owner_avatar_url")?,
             role: c.get("role")?,
-            custom_id: c.get("custom_id")?,
-            custom_name: c.get("custom_name")?,
-            custom_permissions: c
-                .get::<Option<Json<serde_json::Value>>>("custom_permissions")?
-                .map(|j| j.0),
+            custom: GrantRow::read(c)?,
         })
     }
 }
@@ -90,18 +84,7 @@ impl OrgRow {
 
     /// The organization and the joined role with its custom role, if any.
     pub(crate) fn into_access(mut self) -> Result<(Organization, Option<MemberRole>)> {
-        let custom = match (
-            self.custom_id.take(),
-            self.custom_name.take(),
-            self.custom_permissions.take(),
-        ) {
-            (Some(id), Some(name), Some(perms)) => Some(CustomRoleGrant {
-                id,
-                name,
-                permissions: permissions(perms)?,
-            }),
-            _ => None,
-        };
+        let custom = std::mem::replace(&mut self.custom, GrantRow::NONE).into_grant()?;
         let (org, key) = self.into_domain()?;
         Ok((org, key.map(|key| MemberRole { key, custom })))
     }

@@ -1,14 +1,16 @@
 //! The custom role row: conversions both ways, and the check every writer runs (under the
 //! org's lock) before it lets a membership, invitation or setting name a custom role.
 use org_domain::permissions::{Permission, PermissionSet};
-use org_domain::roles::{CustomRole, RoleKey, SystemRole};
+use org_domain::roles::{CustomRole, CustomRoleGrant, RoleKey, SystemRole};
 use org_domain::{DomainError, Result};
+use sea_orm::sqlx::types::Json;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait,
     QueryFilter,
 };
 use uuid::Uuid;
 
+use crate::db::columns::{Columns, ReadColumns};
 use crate::db::{corrupt, db_err, from_db, to_db};
 use crate::entities::custom_roles::{self, Column as R};
 
@@ -24,7 +26,7 @@ fn role_key(id: Uuid, name_key: &str) -> String {
 }
 
 /// A stored permission list (JSON array of names); an unknown name is corruption.
-pub(crate) fn permissions(json: serde_json::Value) -> Result<PermissionSet> {
+fn permissions(json: serde_json::Value) -> Result<PermissionSet> {
     let names: Vec<String> = serde_json::from_value(json).map_err(|e| corrupt("permissions", e))?;
     names
         .iter()
@@ -65,8 +67,50 @@ pub(super) fn fields(role: &CustomRole) -> Result<custom_roles::ActiveModel> {
     })
 }
 
+/// The custom role columns of a `LEFT JOIN` (`<alias>_id`, `<alias>_name`,
+/// `<alias>_permissions`, read by position): all NULL when there is none.
+#[derive(Debug)]
+pub(crate) struct GrantRow {
+    id: Option<Uuid>,
+    name: Option<String>,
+    permissions: Option<serde_json::Value>,
+}
+
+impl ReadColumns for GrantRow {
+    fn read(c: &mut Columns<'_>) -> std::result::Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            name: c.get("name")?,
+            permissions: c
+                .get::<Option<Json<serde_json::Value>>>("permissions")?
+                .map(|j| j.0),
+        })
+    }
+}
+
+impl GrantRow {
+    /// No custom role.
+    pub(crate) const NONE: Self = Self {
+        id: None,
+        name: None,
+        permissions: None,
+    };
+
+    /// The custom role, if the join found one.
+    pub(crate) fn into_grant(self) -> Result<Option<CustomRoleGrant>> {
+        match (self.id, self.name, self.permissions) {
+            (Some(id), Some(name), Some(perms)) => Ok(Some(CustomRoleGrant {
+                id,
+                name,
+                permissions: permissions(perms)?,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
 /// `422 unknown_role` for a custom role id the org does not have.
-pub(super) fn unknown_role(id: Uuid) -> DomainError {
+pub(crate) fn unknown_role(id: Uuid) -> DomainError {
     DomainError::unprocessable(
         "unknown_role",
         format!("'{id}' is not a role of this organization"),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::both;
 use crate::code;
-use crate::support::TestDb;
+use crate::support::{TestDb, allow};
 
 both!(
     add_change_remove,
@@ -63,12 +63,18 @@ async fn add_change_remove(t: &TestDb) {
     let rows = rows + 1;
     let at = t.at();
     let ev = t.event(Some(o.id), "member.role_changed", b.id);
-    let changed = m.change_role(o.id, b.id, custom, at, &ev).await.unwrap();
+    let changed = m
+        .change_role(o.id, b.id, custom, at, &allow(&ev))
+        .await
+        .unwrap();
     assert_eq!((changed.role, changed.updated), (custom, at));
     assert_eq!(m.get(o.id, b.id).await.unwrap().unwrap().role, custom);
     let nobody = Uuid::now_v7();
     assert_eq!(
-        code(m.change_role(o.id, nobody, ADMIN, t.at(), &ev).await),
+        code(
+            m.change_role(o.id, nobody, ADMIN, t.at(), &allow(&ev))
+                .await
+        ),
         "not_found"
     );
     assert_eq!(t.audit_rows().await, rows + 2);
@@ -89,13 +95,17 @@ async fn last_owner(t: &TestDb) {
     let rows = t.audit_rows().await;
     let ev = t.event(Some(o.id), "member.role_changed", a.id);
     assert_eq!(
-        code(m.change_role(o.id, a.id, ADMIN, t.at(), &ev).await),
+        code(m.change_role(o.id, a.id, ADMIN, t.at(), &allow(&ev)).await),
         "last_owner"
     );
     assert_eq!(code(m.remove(o.id, a.id, &ev).await), "last_owner");
-    // Staying owner is not a demotion.
-    m.change_role(o.id, a.id, OWNER, t.at(), &ev).await.unwrap();
-    assert_eq!(t.audit_rows().await, rows + 1);
+    // Staying owner is not a demotion, and (the same role) writes nothing.
+    let same = m
+        .change_role(o.id, a.id, OWNER, t.at(), &allow(&ev))
+        .await
+        .unwrap();
+    assert_eq!(same.role, OWNER);
+    assert_eq!(t.audit_rows().await, rows);
 
     let ev = t.event(Some(o.id), "member.added", b.id);
     m.add(o.id, b.id, OWNER, t.at(), &ev).await.unwrap();
@@ -103,7 +113,7 @@ async fn last_owner(t: &TestDb) {
     m.remove(o.id, a.id, &ev).await.unwrap();
     let ev = t.event(Some(o.id), "member.role_changed", b.id);
     assert_eq!(
-        code(m.change_role(o.id, b.id, MEMBER, t.at(), &ev).await),
+        code(m.change_role(o.id, b.id, MEMBER, t.at(), &allow(&ev)).await),
         "last_owner"
     );
     assert_eq!(m.get(o.id, b.id).await.unwrap().unwrap().role, OWNER);
@@ -120,7 +130,7 @@ async fn owner_of_record_hand_off(t: &TestDb) {
     m.add(o.id, b.id, MEMBER, t.at(), &ev()).await.unwrap();
     m.add(o.id, c.id, OWNER, t.at(), &ev()).await.unwrap();
     // b joined before c but became owner after: seniority is by membership.
-    m.change_role(o.id, b.id, OWNER, t.at(), &ev())
+    m.change_role(o.id, b.id, OWNER, t.at(), &allow(&ev()))
         .await
         .unwrap();
     let owner_of_record = |user: Uuid| async move {
@@ -129,15 +139,15 @@ async fn owner_of_record_hand_off(t: &TestDb) {
     };
 
     // A non-owner-of-record owner stepping down changes nothing.
-    m.change_role(o.id, c.id, ADMIN, t.at(), &ev())
+    m.change_role(o.id, c.id, ADMIN, t.at(), &allow(&ev()))
         .await
         .unwrap();
     assert_eq!(owner_of_record(a.id).await, a.id);
-    m.change_role(o.id, c.id, OWNER, t.at(), &ev())
+    m.change_role(o.id, c.id, OWNER, t.at(), &allow(&ev()))
         .await
         .unwrap();
 
-    m.change_role(o.id, a.id, ADMIN, t.at(), &ev())
+    m.change_role(o.id, a.id, ADMIN, t.at(), &allow(&ev()))
         .await
         .unwrap();
     assert_eq!(owner_of_record(a.id).await, b.id);

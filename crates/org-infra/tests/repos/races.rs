@@ -2,12 +2,13 @@
 //! and on a SQLite file with a real connection pool.
 use org_domain::DomainError;
 use org_domain::organizations::OrgRef;
-use org_domain::roles::{RoleKey, SystemRole};
+use org_domain::roles::{MemberRole, RoleKey, SystemRole};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, allow};
 
 const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
 const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
+const MEMBER: RoleKey = RoleKey::System(SystemRole::Member);
 
 macro_rules! races {
     ($($name:ident),* $(,)?) => {$(
@@ -32,6 +33,7 @@ macro_rules! races {
 races!(
     demoting_both_owners,
     removing_and_demoting_owners,
+    promoting_while_an_admin_changes_the_role,
     creating_past_the_limit,
     accepting_one_invitation_twice,
 );
@@ -49,12 +51,41 @@ async fn demoting_both_owners(t: &TestDb) {
             t.event(Some(o.id), "x", a.id),
             t.event(Some(o.id), "x", b.id),
         );
+        let (rules_a, rules_b) = (allow(&ea), allow(&eb));
         let (ra, rb) = tokio::join!(
-            m.change_role(o.id, a.id, ADMIN, t.at(), &ea),
-            m.change_role(o.id, b.id, ADMIN, t.at(), &eb),
+            m.change_role(o.id, a.id, ADMIN, t.at(), &rules_a),
+            m.change_role(o.id, b.id, ADMIN, t.at(), &rules_b),
         );
         assert_one_won(ra.map(drop), rb.map(drop));
         assert_one_owner(t, o.id, a.id).await;
+    }
+}
+
+/// An owner promotes a member to owner while an admin changes the same member's role: the
+/// admin's rules are judged on the role found under the lock, so an admin never unmakes
+/// the new owner — the member ends an owner whichever request ran first.
+async fn promoting_while_an_admin_changes_the_role(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..5 {
+        let a = t.user(&format!("a{round}@x.io")).await;
+        let x = t.user(&format!("x{round}@x.io")).await;
+        let o = t.org(&a, "Race", &format!("race-{round}")).await;
+        let ev = t.event(Some(o.id), "member.added", x.id);
+        m.add(o.id, x.id, MEMBER, t.at(), &ev).await.unwrap();
+        let promote = allow(&t.event(Some(o.id), "x", x.id));
+        let mut by_admin = allow(&t.event(Some(o.id), "x", x.id));
+        by_admin.grant.permissions = SystemRole::Admin.permissions();
+        by_admin.grant.role_permissions = SystemRole::Admin.permissions();
+        by_admin.caller_role = Some(MemberRole::system(SystemRole::Admin));
+        let (rp, ra) = tokio::join!(
+            m.change_role(o.id, x.id, OWNER, t.at(), &promote),
+            m.change_role(o.id, x.id, ADMIN, t.at(), &by_admin),
+        );
+        rp.unwrap();
+        if let Err(e) = ra {
+            assert_eq!(e.code(), "forbidden", "the admin lost the race: {e}");
+        }
+        assert_eq!(m.get(o.id, x.id).await.unwrap().unwrap().role, OWNER);
     }
 }
 
@@ -71,9 +102,10 @@ async fn removing_and_demoting_owners(t: &TestDb) {
             t.event(Some(o.id), "x", a.id),
             t.event(Some(o.id), "x", b.id),
         );
+        let rules_b = allow(&eb);
         let (ra, rb) = tokio::join!(
             m.remove(o.id, a.id, &ea),
-            m.change_role(o.id, b.id, ADMIN, t.at(), &eb),
+            m.change_role(o.id, b.id, ADMIN, t.at(), &rules_b),
         );
         assert_one_won(ra, rb.map(drop));
         assert_one_owner(t, o.id, b.id).await;

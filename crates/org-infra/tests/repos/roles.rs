@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::both;
 use crate::code;
-use crate::support::TestDb;
+use crate::support::{TestDb, allow};
 
 both!(
     insert_find_and_list,
@@ -455,13 +455,16 @@ async fn members_and_settings_need_existing_roles(t: &TestDb) {
     let ev = t.event(Some(o.id), "member.role_changed", b.id);
     let missing = RoleKey::Custom(Uuid::now_v7());
     assert_eq!(
-        code(m.change_role(o.id, b.id, missing, t.at(), &ev).await),
+        code(
+            m.change_role(o.id, b.id, missing, t.at(), &allow(&ev))
+                .await
+        ),
         "unknown_role"
     );
     assert_eq!(snapshot(t, o.id, a.id, &[b.id]).await, before);
     let at = t.at();
     let got = m
-        .change_role(o.id, b.id, RoleKey::Custom(real.id), at, &ev)
+        .change_role(o.id, b.id, RoleKey::Custom(real.id), at, &allow(&ev))
         .await
         .unwrap();
     assert_eq!((got.role, got.updated), (RoleKey::Custom(real.id), at));

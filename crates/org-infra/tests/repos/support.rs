@@ -7,9 +7,11 @@ use std::time::Duration;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::TokenHash;
 use org_domain::invitations::{Invitation, NewInvitation};
+use org_domain::members::RoleChangeRules;
 use org_domain::organizations::{OrgSettings, Organization};
 use org_domain::permissions::{Permission, PermissionSet};
-use org_domain::roles::{CustomRole, RoleKey, RoleName};
+use org_domain::policy::Grant;
+use org_domain::roles::{CustomRole, MemberRole, RoleKey, RoleName, SystemRole};
 use org_domain::services::Ports;
 use org_domain::users::User;
 use org_domain::values::Email;
@@ -19,6 +21,22 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Role change rules that allow everything (an owner's): the repository tests exercise the
+/// store, the rules have their own tests in org-domain.
+pub fn allow(event: &AuditEvent) -> RoleChangeRules {
+    RoleChangeRules {
+        grant: Grant {
+            permissions: PermissionSet::ALL,
+            superuser: false,
+            role_permissions: PermissionSet::ALL,
+            from_settings: PermissionSet::EMPTY,
+            scopes: None,
+        },
+        caller_role: Some(MemberRole::system(SystemRole::Owner)),
+        event: event.clone(),
+    }
+}
 
 const PG_ENV: &str = "ORGD_TEST_DATABASE_URL";
 
