@@ -94,3 +94,33 @@ impl RoleChangeRules {
         Ok(Some(event))
     }
 }
+
+/// How removing a membership is judged once it is read under the org's lock: members may
+/// always leave (the last owner aside, which the store refuses); removing someone else takes
+/// every permission of the role they hold (and being an owner, to remove an owner).
+#[derive(Debug, Clone)]
+pub struct RemovalRules {
+    /// What the caller holds in the org.
+    pub grant: Grant,
+    /// The caller's own role there.
+    pub caller_role: Option<MemberRole>,
+    /// The caller removes themselves.
+    pub leaving: bool,
+    /// The event to record; [`RemovalRules::decide`] fills in `before`.
+    pub event: AuditEvent,
+}
+
+impl RemovalRules {
+    /// The event to record for removing `member`, who holds `role`.
+    ///
+    /// # Errors
+    /// `403 forbidden` on escalation.
+    pub fn decide(&self, member: &Member, role: &MemberRole) -> Result<AuditEvent> {
+        if !self.leaving {
+            require_manage_role(&self.grant, self.caller_role.as_ref(), role)?;
+        }
+        let mut event = self.event.clone();
+        event.before = Some(json!({"role": member.role.to_string(), "email": member.user.email}));
+        Ok(event)
+    }
+}

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::auth::{ApiKey, Session, TokenHash};
 use crate::error::Result;
-use crate::members::{Member, MemberFilter, RoleChangeRules};
+use crate::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
 use crate::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
 use crate::pagination::{Page, PageRequest};
 use crate::roles::RoleKey;
@@ -342,11 +342,13 @@ pub trait MemberRepository: Send + Sync {
         rules: &RoleChangeRules,
     ) -> Result<Member>;
     /// Removes a membership (and counts it out), refusing atomically to remove the last owner.
-    /// The owner of record is handed on as in [`MemberRepository::change_role`].
+    /// Like [`MemberRepository::change_role`] it reads the membership and the custom role
+    /// behind its key under the org's lock and asks [`RemovalRules::decide`], whose event
+    /// it writes in the same transaction. The owner of record is handed on as there.
     ///
     /// # Errors
-    /// `LastOwner`; `NotFound` when not a member.
-    async fn remove(&self, org_id: Uuid, user_id: Uuid, audit: &AuditEvent) -> Result<()>;
+    /// The rules' refusal; `LastOwner`; `NotFound` when not a member.
+    async fn remove(&self, org_id: Uuid, user_id: Uuid, rules: &RemovalRules) -> Result<()>;
 }
 
 /// The audit log (writes happen inside the other repositories' transactions).

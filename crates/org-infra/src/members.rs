@@ -1,10 +1,10 @@
 //! [`MemberRepository`] on sea-orm.
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
-use org_domain::members::{Member, MemberFilter, RoleChange, RoleChangeRules};
+use org_domain::members::{Member, MemberFilter, RemovalRules, RoleChange, RoleChangeRules};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::MemberRepository;
-use org_domain::roles::RoleKey;
+use org_domain::roles::{MemberRole, RoleKey};
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
@@ -70,21 +70,11 @@ pub(crate) async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64
     Ok(res.rows_affected > 0)
 }
 
-/// Locks the org and reads the membership: the start of every owner-sensitive change.
-/// The membership is read with its user, so that a change can answer it without reading it
-/// again.
-async fn locked_member(
-    txn: &DatabaseTransaction,
-    org_id: Uuid,
-    user_id: Uuid,
-) -> Result<(organizations::Model, Member)> {
-    let org = lock(txn, org_id)
+/// Locks the org (see `lock`): the start of every owner-sensitive change.
+async fn lock_org(txn: &DatabaseTransaction, org_id: Uuid) -> Result<organizations::Model> {
+    lock(txn, org_id)
         .await?
-        .ok_or_else(|| DomainError::not_found("organization"))?;
-    let member = get(txn, org_id, user_id)
-        .await?
-        .ok_or_else(|| DomainError::not_found("member"))?;
-    Ok((org, member))
+        .ok_or_else(|| DomainError::not_found("organization"))
 }
 
 #[async_trait]
@@ -180,12 +170,15 @@ impl MemberRepository for SeaMembers {
         rules: &RoleChangeRules,
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
-        let org = lock(&txn, org_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("organization"))?;
-        let (mut member, current, new) = query::with_roles(&txn, org_id, user_id, role)
+        let org = lock_org(&txn, org_id).await?;
+        let (mut member, current, new) = query::with_roles(&txn, org_id, user_id, Some(role))
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
+        // Asked for, so read (with no custom role should the join find none).
+        let new = new.unwrap_or(MemberRole {
+            key: role,
+            custom: None,
+        });
         // A custom key the org can hold has its role behind it (as in `ensure_holdable`);
         // the org's lock keeps it from being deleted before the commit.
         if let RoleKey::Custom(id) = role
@@ -223,9 +216,13 @@ impl MemberRepository for SeaMembers {
         Ok(member)
     }
 
-    async fn remove(&self, org_id: Uuid, user_id: Uuid, event: &AuditEvent) -> Result<()> {
+    async fn remove(&self, org_id: Uuid, user_id: Uuid, rules: &RemovalRules) -> Result<()> {
         let txn = begin_write(&self.db).await?;
-        let (org, member) = locked_member(&txn, org_id, user_id).await?;
+        let org = lock_org(&txn, org_id).await?;
+        let (member, current, _) = query::with_roles(&txn, org_id, user_id, None)
+            .await?
+            .ok_or_else(|| DomainError::not_found("member"))?;
+        let event = rules.decide(&member, &current)?;
         if member.role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
@@ -237,7 +234,7 @@ impl MemberRepository for SeaMembers {
         if org.owner_id == user_id {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
-        audit::insert(&txn, event).await?;
+        audit::insert(&txn, &event).await?;
         txn.commit().await.map_err(db_err)
     }
 }

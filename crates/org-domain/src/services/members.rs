@@ -5,8 +5,8 @@ use uuid::Uuid;
 use super::Services;
 use super::auth::user_not_found;
 use crate::auth::Actor;
-use crate::error::{DomainError, Result};
-use crate::members::{Member, MemberFilter, MemberTarget, RoleChangeRules};
+use crate::error::Result;
+use crate::members::{Member, MemberFilter, MemberTarget, RemovalRules, RoleChangeRules};
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
 use crate::policy::require_manage_role;
@@ -113,6 +113,8 @@ impl Services {
     }
 
     /// Removes a member; members may always leave themselves (but the last owner may not).
+    /// The escalation check ([`RemovalRules`]) runs on the role the member holds under the
+    /// org's lock.
     ///
     /// # Errors
     /// `404`; `403` without `users:delete` or on escalation; `409 last_owner`.
@@ -123,31 +125,26 @@ impl Services {
         if !leaving {
             grant.require(PermissionSet::of(&[P::UsersDelete]))?;
         }
-        let current = self
-            .ports
-            .members
-            .get(org_id, user_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found("member"))?;
-        if !leaving {
-            let current_role = self.role_of(org_id, current.role).await?;
-            require_manage_role(&grant, access.role.as_ref(), &current_role)?;
-        }
         let action = if leaving {
             "member.left"
         } else {
             "member.removed"
         };
-        let event = self.event(
-            Some(actor),
-            Some(org_id),
-            action,
-            "member",
-            user_id,
-            Some(json!({"role": current.role.to_string(), "email": current.user.email})),
-            None,
-        );
-        self.ports.members.remove(org_id, user_id, &event).await
+        let rules = RemovalRules {
+            grant,
+            caller_role: access.role,
+            leaving,
+            event: self.event(
+                Some(actor),
+                Some(org_id),
+                action,
+                "member",
+                user_id,
+                None,
+                None,
+            ),
+        };
+        self.ports.members.remove(org_id, user_id, &rules).await
     }
 }
 

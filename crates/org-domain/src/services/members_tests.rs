@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::error::DomainError;
 use crate::members::RoleChange;
 use crate::roles::{MemberRole, RoleKey, SystemRole};
 use crate::services::fixtures::{Mocks, ORG, organization, session, user};
@@ -49,6 +50,26 @@ fn store_deciding(m: &mut Mocks, members: Vec<Member>, wrote: Arc<AtomicUsize>) 
         });
 }
 
+/// A store that finds `members` under the lock and applies the removal rules as the
+/// repository does; counts the removals.
+fn store_removing(m: &mut Mocks, members: Vec<Member>, removed: Arc<AtomicUsize>) {
+    m.members
+        .expect_remove()
+        .returning(move |_, user_id, rules| {
+            let member = members
+                .iter()
+                .find(|x| x.user.id == user_id)
+                .ok_or_else(|| DomainError::not_found("member"))?;
+            let role = MemberRole {
+                key: member.role,
+                custom: None,
+            };
+            rules.decide(member, &role)?;
+            removed.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+}
+
 #[tokio::test]
 async fn admins_cannot_make_or_unmake_owners() {
     let mut m = Mocks::default()
@@ -74,7 +95,12 @@ async fn admins_cannot_make_or_unmake_owners() {
         ],
         wrote.clone(),
     );
-    m.members.expect_remove().never();
+    let removed = Arc::new(AtomicUsize::new(0));
+    store_removing(
+        &mut m,
+        vec![member(&owner, SystemRole::Owner)],
+        removed.clone(),
+    );
     let s = m.services();
     let admin = session(user(4));
     assert_eq!(
@@ -99,6 +125,7 @@ async fn admins_cannot_make_or_unmake_owners() {
             .code(),
         "forbidden"
     );
+    assert_eq!(removed.load(Ordering::SeqCst), 0, "nobody was removed");
 }
 
 #[tokio::test]
@@ -109,11 +136,12 @@ async fn members_may_leave_but_not_remove_others() {
         .returning(|_, id| Ok(Some(member(&user(id.as_u128()), SystemRole::Member))));
     m.members
         .expect_remove()
-        .withf(|org, id, e| {
+        .withf(|org, id, rules| {
             *org == ORG
                 && *id == Uuid::from_u128(6)
-                && e.action == "member.left"
-                && e.request_id.as_deref() == Some("req-1")
+                && rules.leaving
+                && rules.event.action == "member.left"
+                && rules.event.request_id.as_deref() == Some("req-1")
         })
         .times(1)
         .returning(|_, _, _| Ok(()));

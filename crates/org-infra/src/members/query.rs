@@ -114,14 +114,15 @@ impl ReadColumns for MemberWithRoles {
 
 from_query_result_by_position!(MemberWithRoles);
 
-/// One membership with its user, the role it holds and `new`, each with the custom role
-/// behind its key (the role itself, or the one shadowing a system key), in one statement.
+/// One membership with its user, the role it holds and `new` (when given), each with the
+/// custom role behind its key (the role itself, or the one shadowing a system key), in one
+/// statement.
 pub(crate) async fn with_roles<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
     user_id: Uuid,
-    new: RoleKey,
-) -> Result<Option<(Member, MemberRole, MemberRole)>> {
+    new: Option<RoleKey>,
+) -> Result<Option<(Member, MemberRole, Option<MemberRole>)>> {
     let mut q = select(org_id)
         .filter(members::Column::UserId.eq(user_id))
         .into_query();
@@ -129,7 +130,8 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
     // (`uq_custom_roles_role_key`), the key being the membership's or `new`.
     let keys: [(&str, SimpleExpr); 2] = [
         ("cur", Expr::col((members::Entity, members::Column::Role))),
-        ("new", Expr::value(new.to_string())),
+        // `= NULL` matches nothing: no `new`, no custom role.
+        ("new", Expr::value(new.map(|k| k.to_string()))),
     ];
     for (prefix, key) in keys {
         let alias = Alias::new(prefix);
@@ -165,9 +167,12 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
         key: member.role,
         custom: row.current.into_grant()?,
     };
-    let new = MemberRole {
-        key: new,
-        custom: row.new.into_grant()?,
+    let new = match new {
+        Some(key) => Some(MemberRole {
+            key,
+            custom: row.new.into_grant()?,
+        }),
+        None => None,
     };
     Ok(Some((member, current, new)))
 }

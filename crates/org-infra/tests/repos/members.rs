@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::both;
 use crate::code;
-use crate::support::{TestDb, allow};
+use crate::support::{TestDb, allow, allow_removal};
 
 both!(
     add_change_remove,
@@ -80,10 +80,13 @@ async fn add_change_remove(t: &TestDb) {
     assert_eq!(t.audit_rows().await, rows + 2);
 
     let ev = t.event(Some(o.id), "member.removed", b.id);
-    m.remove(o.id, b.id, &ev).await.unwrap();
+    m.remove(o.id, b.id, &allow_removal(&ev)).await.unwrap();
     assert!(m.get(o.id, b.id).await.unwrap().is_none());
     assert_eq!(member_count(t, o.id, a.id).await, 1);
-    assert_eq!(code(m.remove(o.id, b.id, &ev).await), "not_found");
+    assert_eq!(
+        code(m.remove(o.id, b.id, &allow_removal(&ev)).await),
+        "not_found"
+    );
     assert_eq!(t.audit_rows().await, rows + 3);
 }
 
@@ -98,7 +101,10 @@ async fn last_owner(t: &TestDb) {
         code(m.change_role(o.id, a.id, ADMIN, t.at(), &allow(&ev)).await),
         "last_owner"
     );
-    assert_eq!(code(m.remove(o.id, a.id, &ev).await), "last_owner");
+    assert_eq!(
+        code(m.remove(o.id, a.id, &allow_removal(&ev)).await),
+        "last_owner"
+    );
     // Staying owner is not a demotion, and (the same role) writes nothing.
     let same = m
         .change_role(o.id, a.id, OWNER, t.at(), &allow(&ev))
@@ -110,7 +116,7 @@ async fn last_owner(t: &TestDb) {
     let ev = t.event(Some(o.id), "member.added", b.id);
     m.add(o.id, b.id, OWNER, t.at(), &ev).await.unwrap();
     let ev = t.event(Some(o.id), "member.removed", a.id);
-    m.remove(o.id, a.id, &ev).await.unwrap();
+    m.remove(o.id, a.id, &allow_removal(&ev)).await.unwrap();
     let ev = t.event(Some(o.id), "member.role_changed", b.id);
     assert_eq!(
         code(m.change_role(o.id, b.id, MEMBER, t.at(), &allow(&ev)).await),
@@ -151,7 +157,7 @@ async fn owner_of_record_hand_off(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(owner_of_record(a.id).await, b.id);
-    m.remove(o.id, b.id, &ev()).await.unwrap();
+    m.remove(o.id, b.id, &allow_removal(&ev())).await.unwrap();
     assert_eq!(owner_of_record(a.id).await, c.id);
     assert_eq!(member_count(t, o.id, a.id).await, 2);
 }

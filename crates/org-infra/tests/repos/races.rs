@@ -4,7 +4,7 @@ use org_domain::DomainError;
 use org_domain::organizations::OrgRef;
 use org_domain::roles::{MemberRole, RoleKey, SystemRole};
 
-use crate::support::{TestDb, allow};
+use crate::support::{TestDb, allow, allow_removal};
 
 const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
 const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
@@ -34,6 +34,7 @@ races!(
     demoting_both_owners,
     removing_and_demoting_owners,
     promoting_while_an_admin_changes_the_role,
+    promoting_while_an_admin_removes,
     creating_past_the_limit,
     accepting_one_invitation_twice,
 );
@@ -89,6 +90,33 @@ async fn promoting_while_an_admin_changes_the_role(t: &TestDb) {
     }
 }
 
+/// An owner promotes a member to owner while an admin removes that member: never both —
+/// either the removal came first (the promotion finds no member) or the admin is refused.
+async fn promoting_while_an_admin_removes(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..5 {
+        let a = t.user(&format!("a{round}@x.io")).await;
+        let x = t.user(&format!("x{round}@x.io")).await;
+        let o = t.org(&a, "Race", &format!("race-{round}")).await;
+        let ev = t.event(Some(o.id), "member.added", x.id);
+        m.add(o.id, x.id, MEMBER, t.at(), &ev).await.unwrap();
+        let promote = allow(&t.event(Some(o.id), "x", x.id));
+        let mut by_admin = allow_removal(&t.event(Some(o.id), "x", x.id));
+        by_admin.grant.permissions = SystemRole::Admin.permissions();
+        by_admin.grant.role_permissions = SystemRole::Admin.permissions();
+        by_admin.caller_role = Some(MemberRole::system(SystemRole::Admin));
+        let (rp, rr) = tokio::join!(
+            m.change_role(o.id, x.id, OWNER, t.at(), &promote),
+            m.remove(o.id, x.id, &by_admin),
+        );
+        match (rp, rr) {
+            (Ok(_), Err(e)) => assert_eq!(e.code(), "forbidden"),
+            (Err(e), Ok(())) => assert_eq!(e.code(), "not_found"),
+            (p, r) => panic!("promotion {p:?}, removal {r:?}: exactly one must win"),
+        }
+    }
+}
+
 /// One owner leaves while the other is demoted.
 async fn removing_and_demoting_owners(t: &TestDb) {
     let m = &t.ports.members;
@@ -102,9 +130,9 @@ async fn removing_and_demoting_owners(t: &TestDb) {
             t.event(Some(o.id), "x", a.id),
             t.event(Some(o.id), "x", b.id),
         );
-        let rules_b = allow(&eb);
+        let (rules_a, rules_b) = (allow_removal(&ea), allow(&eb));
         let (ra, rb) = tokio::join!(
-            m.remove(o.id, a.id, &ea),
+            m.remove(o.id, a.id, &rules_a),
             m.change_role(o.id, b.id, ADMIN, t.at(), &rules_b),
         );
         assert_one_won(ra, rb.map(drop));

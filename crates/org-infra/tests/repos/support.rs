@@ -7,7 +7,7 @@ use std::time::Duration;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::TokenHash;
 use org_domain::invitations::{Invitation, NewInvitation};
-use org_domain::members::RoleChangeRules;
+use org_domain::members::{RemovalRules, RoleChangeRules};
 use org_domain::organizations::{OrgSettings, Organization};
 use org_domain::permissions::{Permission, PermissionSet};
 use org_domain::policy::Grant;
@@ -35,6 +35,17 @@ pub fn allow(event: &AuditEvent) -> RoleChangeRules {
         },
         caller_role: Some(MemberRole::system(SystemRole::Owner)),
         event: event.clone(),
+    }
+}
+
+/// Removal rules that allow everything (an owner removing someone else).
+pub fn allow_removal(event: &AuditEvent) -> RemovalRules {
+    let rules = allow(event);
+    RemovalRules {
+        grant: rules.grant,
+        caller_role: rules.caller_role,
+        leaving: false,
+        event: rules.event,
     }
 }
 
