@@ -171,14 +171,10 @@ impl MemberRepository for SeaMembers {
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
         let org = lock_org(&txn, org_id).await?;
-        let (mut member, current, new) = query::with_roles(&txn, org_id, user_id, Some(role))
+        let (mut member, current, custom) = query::with_roles(&txn, org_id, user_id, Some(role))
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
-        // Asked for, so read (with no custom role should the join find none).
-        let new = new.unwrap_or(MemberRole {
-            key: role,
-            custom: None,
-        });
+        let new = MemberRole { key: role, custom };
         // A custom key the org can hold has its role behind it (as in `ensure_holdable`);
         // the org's lock keeps it from being deleted before the commit.
         if let RoleKey::Custom(id) = role

@@ -31,6 +31,46 @@ impl SeaTokens {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+
+    /// A session by token hash, with its user and (for `org`) the org: one statement.
+    async fn session_row(
+        &self,
+        h: &TokenHash,
+        org: Option<Uuid>,
+    ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<sessions::Entity, _>(
+            &self.db,
+            &SQL,
+            sessions::Column::TokenHash,
+            sessions::Column::UserId,
+            h.to_hex(),
+            org,
+        )
+        .await?;
+        row.map(|(s, u, org)| Ok((session(s)?, crate::users::to_domain(u)?, org)))
+            .transpose()
+    }
+
+    /// An API key by token hash, with its user and (for `org`) the org: one statement.
+    async fn api_key_row(
+        &self,
+        h: &TokenHash,
+        org: Option<Uuid>,
+    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
+        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        let row = with_org::find::<api_keys::Entity, _>(
+            &self.db,
+            &SQL,
+            api_keys::Column::TokenHash,
+            api_keys::Column::UserId,
+            h.to_hex(),
+            org,
+        )
+        .await?;
+        row.map(|(k, u, org)| Ok((api_key(k)?, crate::users::to_domain(u)?, org)))
+            .transpose()
+    }
 }
 
 fn hash(s: &str) -> Result<TokenHash> {
@@ -83,18 +123,7 @@ impl TokenRepository for SeaTokens {
     }
 
     async fn find_session(&self, h: &TokenHash) -> Result<Option<(Session, User)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<sessions::Entity, _>(
-            &self.db,
-            &SQL,
-            sessions::Column::TokenHash,
-            sessions::Column::UserId,
-            h.to_hex(),
-            None,
-        )
-        .await?;
-        row.map(|(t, u, _)| Ok((session(t)?, crate::users::to_domain(u)?)))
-            .transpose()
+        Ok(self.session_row(h, None).await?.map(|(s, u, _)| (s, u)))
     }
 
     async fn find_session_in(
@@ -102,18 +131,7 @@ impl TokenRepository for SeaTokens {
         h: &TokenHash,
         org_id: Uuid,
     ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<sessions::Entity, _>(
-            &self.db,
-            &SQL,
-            sessions::Column::TokenHash,
-            sessions::Column::UserId,
-            h.to_hex(),
-            Some(org_id),
-        )
-        .await?;
-        row.map(|(s, u, org)| Ok((session(s)?, crate::users::to_domain(u)?, org)))
-            .transpose()
+        self.session_row(h, Some(org_id)).await
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<()> {
@@ -161,18 +179,7 @@ impl TokenRepository for SeaTokens {
     }
 
     async fn find_api_key(&self, h: &TokenHash) -> Result<Option<(ApiKey, User)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<api_keys::Entity, _>(
-            &self.db,
-            &SQL,
-            api_keys::Column::TokenHash,
-            api_keys::Column::UserId,
-            h.to_hex(),
-            None,
-        )
-        .await?;
-        row.map(|(t, u, _)| Ok((api_key(t)?, crate::users::to_domain(u)?)))
-            .transpose()
+        Ok(self.api_key_row(h, None).await?.map(|(k, u, _)| (k, u)))
     }
 
     async fn find_api_key_in(
@@ -180,18 +187,7 @@ impl TokenRepository for SeaTokens {
         h: &TokenHash,
         org_id: Uuid,
     ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<api_keys::Entity, _>(
-            &self.db,
-            &SQL,
-            api_keys::Column::TokenHash,
-            api_keys::Column::UserId,
-            h.to_hex(),
-            Some(org_id),
-        )
-        .await?;
-        row.map(|(k, u, org)| Ok((api_key(k)?, crate::users::to_domain(u)?, org)))
-            .transpose()
+        self.api_key_row(h, Some(org_id)).await
     }
 
     async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {

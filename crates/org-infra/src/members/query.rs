@@ -1,7 +1,7 @@
 //! The membership row as read: joined with the member's public user fields.
 use org_domain::Result;
 use org_domain::members::Member;
-use org_domain::roles::{MemberRole, RoleKey};
+use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
@@ -114,15 +114,15 @@ impl ReadColumns for MemberWithRoles {
 
 from_query_result_by_position!(MemberWithRoles);
 
-/// One membership with its user, the role it holds and `new` (when given), each with the
-/// custom role behind its key (the role itself, or the one shadowing a system key), in one
-/// statement.
+/// One membership with its user and the role it holds, with the custom role behind its key
+/// (the role itself, or the one shadowing a system key), and the custom role behind `new`
+/// (when given), in one statement.
 pub(crate) async fn with_roles<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
     user_id: Uuid,
     new: Option<RoleKey>,
-) -> Result<Option<(Member, MemberRole, Option<MemberRole>)>> {
+) -> Result<Option<(Member, MemberRole, Option<CustomRoleGrant>)>> {
     let mut q = select(org_id)
         .filter(members::Column::UserId.eq(user_id))
         .into_query();
@@ -167,12 +167,5 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
         key: member.role,
         custom: row.current.into_grant()?,
     };
-    let new = match new {
-        Some(key) => Some(MemberRole {
-            key,
-            custom: row.new.into_grant()?,
-        }),
-        None => None,
-    };
-    Ok(Some((member, current, new)))
+    Ok(Some((member, current, row.new.into_grant()?)))
 }

@@ -2,9 +2,10 @@
 //! and on a SQLite file with a real connection pool.
 use org_domain::DomainError;
 use org_domain::organizations::OrgRef;
-use org_domain::roles::{MemberRole, RoleKey, SystemRole};
+use org_domain::roles::{RoleKey, SystemRole};
+use uuid::Uuid;
 
-use crate::support::{TestDb, allow, allow_removal};
+use crate::support::{TestDb, allow, allow_removal, as_admin, removal};
 
 const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
 const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
@@ -62,31 +63,38 @@ async fn demoting_both_owners(t: &TestDb) {
     }
 }
 
+/// A new org (owner `a{round}`) with `x{round}` as a plain member: (org, member).
+async fn org_with_member(t: &TestDb, round: usize) -> (Uuid, Uuid) {
+    let a = t.user(&format!("a{round}@x.io")).await;
+    let x = t.user(&format!("x{round}@x.io")).await;
+    let o = t.org(&a, "Race", &format!("race-{round}")).await;
+    let ev = t.event(Some(o.id), "member.added", x.id);
+    t.ports
+        .members
+        .add(o.id, x.id, MEMBER, t.at(), &ev)
+        .await
+        .unwrap();
+    (o.id, x.id)
+}
+
 /// An owner promotes a member to owner while an admin changes the same member's role: the
 /// admin's rules are judged on the role found under the lock, so an admin never unmakes
 /// the new owner — the member ends an owner whichever request ran first.
 async fn promoting_while_an_admin_changes_the_role(t: &TestDb) {
     let m = &t.ports.members;
     for round in 0..5 {
-        let a = t.user(&format!("a{round}@x.io")).await;
-        let x = t.user(&format!("x{round}@x.io")).await;
-        let o = t.org(&a, "Race", &format!("race-{round}")).await;
-        let ev = t.event(Some(o.id), "member.added", x.id);
-        m.add(o.id, x.id, MEMBER, t.at(), &ev).await.unwrap();
-        let promote = allow(&t.event(Some(o.id), "x", x.id));
-        let mut by_admin = allow(&t.event(Some(o.id), "x", x.id));
-        by_admin.grant.permissions = SystemRole::Admin.permissions();
-        by_admin.grant.role_permissions = SystemRole::Admin.permissions();
-        by_admin.caller_role = Some(MemberRole::system(SystemRole::Admin));
+        let (o, x) = org_with_member(t, round).await;
+        let promote = allow(&t.event(Some(o), "x", x));
+        let by_admin = as_admin(&t.event(Some(o), "x", x));
         let (rp, ra) = tokio::join!(
-            m.change_role(o.id, x.id, OWNER, t.at(), &promote),
-            m.change_role(o.id, x.id, ADMIN, t.at(), &by_admin),
+            m.change_role(o, x, OWNER, t.at(), &promote),
+            m.change_role(o, x, ADMIN, t.at(), &by_admin),
         );
         rp.unwrap();
         if let Err(e) = ra {
             assert_eq!(e.code(), "forbidden", "the admin lost the race: {e}");
         }
-        assert_eq!(m.get(o.id, x.id).await.unwrap().unwrap().role, OWNER);
+        assert_eq!(m.get(o, x).await.unwrap().unwrap().role, OWNER);
     }
 }
 
@@ -95,19 +103,12 @@ async fn promoting_while_an_admin_changes_the_role(t: &TestDb) {
 async fn promoting_while_an_admin_removes(t: &TestDb) {
     let m = &t.ports.members;
     for round in 0..5 {
-        let a = t.user(&format!("a{round}@x.io")).await;
-        let x = t.user(&format!("x{round}@x.io")).await;
-        let o = t.org(&a, "Race", &format!("race-{round}")).await;
-        let ev = t.event(Some(o.id), "member.added", x.id);
-        m.add(o.id, x.id, MEMBER, t.at(), &ev).await.unwrap();
-        let promote = allow(&t.event(Some(o.id), "x", x.id));
-        let mut by_admin = allow_removal(&t.event(Some(o.id), "x", x.id));
-        by_admin.grant.permissions = SystemRole::Admin.permissions();
-        by_admin.grant.role_permissions = SystemRole::Admin.permissions();
-        by_admin.caller_role = Some(MemberRole::system(SystemRole::Admin));
+        let (o, x) = org_with_member(t, round).await;
+        let promote = allow(&t.event(Some(o), "x", x));
+        let by_admin = removal(as_admin(&t.event(Some(o), "x", x)));
         let (rp, rr) = tokio::join!(
-            m.change_role(o.id, x.id, OWNER, t.at(), &promote),
-            m.remove(o.id, x.id, &by_admin),
+            m.change_role(o, x, OWNER, t.at(), &promote),
+            m.remove(o, x, &by_admin),
         );
         match (rp, rr) {
             (Ok(_), Err(e)) => assert_eq!(e.code(), "forbidden"),

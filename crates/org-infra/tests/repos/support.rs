@@ -22,31 +22,45 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Role change rules that allow everything (an owner's): the repository tests exercise the
-/// store, the rules have their own tests in org-domain.
-pub fn allow(event: &AuditEvent) -> RoleChangeRules {
+/// The rules of a caller holding `role` with `permissions` in the org.
+fn rules_of(role: SystemRole, permissions: PermissionSet, event: &AuditEvent) -> RoleChangeRules {
     RoleChangeRules {
         grant: Grant {
-            permissions: PermissionSet::ALL,
+            permissions,
             superuser: false,
-            role_permissions: PermissionSet::ALL,
+            role_permissions: permissions,
             from_settings: PermissionSet::EMPTY,
             scopes: None,
         },
-        caller_role: Some(MemberRole::system(SystemRole::Owner)),
+        caller_role: Some(MemberRole::system(role)),
         event: event.clone(),
     }
 }
 
-/// Removal rules that allow everything (an owner removing someone else).
-pub fn allow_removal(event: &AuditEvent) -> RemovalRules {
-    let rules = allow(event);
+/// Role change rules that allow everything (an owner's): the repository tests exercise the
+/// store, the rules have their own tests in org-domain.
+pub fn allow(event: &AuditEvent) -> RoleChangeRules {
+    rules_of(SystemRole::Owner, PermissionSet::ALL, event)
+}
+
+/// An admin's role change rules: no owner may be made or unmade.
+pub fn as_admin(event: &AuditEvent) -> RoleChangeRules {
+    rules_of(SystemRole::Admin, SystemRole::Admin.permissions(), event)
+}
+
+/// The removal rules of the same caller, removing someone else.
+pub fn removal(rules: RoleChangeRules) -> RemovalRules {
     RemovalRules {
         grant: rules.grant,
         caller_role: rules.caller_role,
         leaving: false,
         event: rules.event,
     }
+}
+
+/// Removal rules that allow everything (an owner removing someone else).
+pub fn allow_removal(event: &AuditEvent) -> RemovalRules {
+    removal(allow(event))
 }
 
 const PG_ENV: &str = "ORGD_TEST_DATABASE_URL";
