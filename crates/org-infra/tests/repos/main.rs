@@ -9,6 +9,7 @@ mod invitations;
 mod members;
 mod organizations;
 mod outbox;
+mod pool;
 mod races;
 mod roles;
 mod tokens;
