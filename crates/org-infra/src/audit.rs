@@ -5,9 +5,10 @@ use org_domain::audit::{AuditEvent, AuditFilter};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::AuditRepository;
 use org_domain::{DomainError, Result};
+use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, WithClause};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -19,7 +20,60 @@ use crate::entities::audit_events::{self, Column as A};
 /// # Errors
 /// Storage failure.
 pub(crate) async fn insert<C: ConnectionTrait>(db: &C, event: &AuditEvent) -> Result<()> {
-    let row = audit_events::ActiveModel {
+    audit_events::Entity::insert(row(event))
+        .exec_without_returning(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Runs `writes`, then writes `event`, on `db` (the transaction of the change). On
+/// PostgreSQL that is one statement, one round trip: `WITH w0 AS (<write>), … INSERT INTO
+/// audit_events …` — a data-modifying `WITH` runs exactly once and to completion whether or
+/// not anything reads it, and all of them see the same snapshot, so the writes must not
+/// depend on each other or touch the same row. Elsewhere (SQLite has no data-modifying
+/// `WITH`) one statement each, in order.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn insert_after<C: ConnectionTrait>(
+    db: &C,
+    writes: Vec<SubQueryStatement>,
+    event: &AuditEvent,
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    let mut insert = audit_events::Entity::insert(row(event)).into_query();
+    if backend == DbBackend::Postgres {
+        let mut with = WithClause::new();
+        for (i, write) in writes.into_iter().enumerate() {
+            with.cte(
+                CommonTableExpression::new()
+                    .query(write)
+                    .table_name(Alias::new(format!("w{i}")))
+                    .to_owned(),
+            );
+        }
+        insert.with_cte(with);
+    } else {
+        for write in writes {
+            let stmt = match write {
+                SubQueryStatement::InsertStatement(q) => backend.build(&q),
+                SubQueryStatement::UpdateStatement(q) => backend.build(&q),
+                SubQueryStatement::DeleteStatement(q) => backend.build(&q),
+                SubQueryStatement::SelectStatement(q) => backend.build(&q),
+                SubQueryStatement::WithStatement(q) => backend.build(&q),
+            };
+            db.execute_raw(stmt).await.map_err(db_err)?;
+        }
+    }
+    db.execute_raw(backend.build(&insert))
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn row(event: &AuditEvent) -> audit_events::ActiveModel {
+    audit_events::ActiveModel {
         id: Set(event.id),
         organization_id: Set(event.organization_id),
         actor_id: Set(event.actor_id),
@@ -30,12 +84,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(db: &C, event: &AuditEvent) -> Re
         after: Set(event.after.clone()),
         request_id: Set(event.request_id.clone()),
         created_at: Set(to_db(event.created)),
-    };
-    audit_events::Entity::insert(row)
-        .exec_without_returning(db)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    }
 }
 
 fn to_domain(m: audit_events::Model) -> AuditEvent {

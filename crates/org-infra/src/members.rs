@@ -6,10 +6,10 @@ use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::MemberRepository;
 use org_domain::roles::{MemberRole, RoleKey};
 use org_domain::{DomainError, Result};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, UpdateStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -60,14 +60,17 @@ pub(crate) fn add_err(e: DbErr) -> DomainError {
 /// Adds `delta` to the org's `member_count`; `false` when the org is gone. On PostgreSQL
 /// the UPDATE also locks the org's row until the transaction ends, like `lock`.
 pub(crate) async fn count_in(txn: &DatabaseTransaction, org_id: Uuid, delta: i64) -> Result<bool> {
+    let res = txn.execute(&count(org_id, delta)).await.map_err(db_err)?;
+    Ok(res.rows_affected() > 0)
+}
+
+/// The statement adding `delta` to the org's member count.
+fn count(org_id: Uuid, delta: i64) -> UpdateStatement {
     let col = organizations::Column::MemberCount;
-    let res = organizations::Entity::update_many()
+    organizations::Entity::update_many()
         .col_expr(col, Expr::col(col).add(delta))
         .filter(organizations::Column::Id.eq(org_id))
-        .exec(txn)
-        .await
-        .map_err(db_err)?;
-    Ok(res.rows_affected > 0)
+        .into_query()
 }
 
 /// Locks the org (see `lock`): the start of every owner-sensitive change.
@@ -193,18 +196,17 @@ impl MemberRepository for SeaMembers {
         if current.key.is_owner() && !role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
-        members::Entity::update_many()
+        // The heir is another owner, whatever this member's row says: it can go first.
+        if org.owner_id == user_id && !role.is_owner() {
+            owners::hand_off(&txn, org_id, user_id).await?;
+        }
+        let update = members::Entity::update_many()
             .col_expr(members::Column::Role, Expr::value(role.to_string()))
             .col_expr(members::Column::UpdatedAt, Expr::value(to_db(at)))
             .filter(members::Column::OrganizationId.eq(org_id))
             .filter(members::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if org.owner_id == user_id && !role.is_owner() {
-            owners::hand_off(&txn, org_id, user_id).await?;
-        }
-        audit::insert(&txn, &event).await?;
+            .into_query();
+        audit::insert_after(&txn, vec![update.into()], &event).await?;
         txn.commit().await.map_err(db_err)?;
         // What the UPDATE wrote, as a read would give it back.
         member.role = role;
@@ -222,15 +224,13 @@ impl MemberRepository for SeaMembers {
         if member.role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
-        members::Entity::delete_by_id((org_id, user_id))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        count_in(&txn, org_id, -1).await?;
+        // The heir is another owner, whatever this member's row says: it can go first (and
+        // must: it writes the org's row, which the count below writes too).
         if org.owner_id == user_id {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
-        audit::insert(&txn, &event).await?;
+        let delete = members::Entity::delete_by_id((org_id, user_id)).into_query();
+        audit::insert_after(&txn, vec![delete.into(), count(org_id, -1).into()], &event).await?;
         txn.commit().await.map_err(db_err)
     }
 }

@@ -12,6 +12,7 @@ both!(
     add_change_remove,
     last_owner,
     owner_of_record_hand_off,
+    a_failed_audit_write_undoes_the_change,
     list_filters
 );
 
@@ -160,6 +161,33 @@ async fn owner_of_record_hand_off(t: &TestDb) {
     m.remove(o.id, b.id, &allow_removal(&ev())).await.unwrap();
     assert_eq!(owner_of_record(a.id).await, c.id);
     assert_eq!(member_count(t, o.id, a.id).await, 2);
+}
+
+/// The change and its audit row are one write (on PostgreSQL one statement): when the
+/// audit row cannot be written (here: its id is taken), the change is not made either.
+async fn a_failed_audit_write_undoes_the_change(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let ev = t.event(Some(o.id), "member.added", b.id);
+    let added = m.add(o.id, b.id, MEMBER, t.at(), &ev).await.unwrap();
+    let rows = t.audit_rows().await;
+
+    let mut taken = t.event(Some(o.id), "member.role_changed", b.id);
+    taken.id = ev.id;
+    assert!(
+        m.change_role(o.id, b.id, ADMIN, t.at(), &allow(&taken))
+            .await
+            .is_err()
+    );
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(added.clone()));
+
+    taken.action = "member.removed".to_owned();
+    assert!(m.remove(o.id, b.id, &allow_removal(&taken)).await.is_err());
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(added));
+    assert_eq!(member_count(t, o.id, a.id).await, 2);
+    assert_eq!(t.audit_rows().await, rows);
 }
 
 async fn list_filters(t: &TestDb) {
