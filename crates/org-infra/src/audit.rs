@@ -56,19 +56,17 @@ pub(crate) async fn insert_after<C: ConnectionTrait>(
         insert.with_cte(with);
     } else {
         for write in writes {
-            let stmt = match write {
-                SubQueryStatement::InsertStatement(q) => backend.build(&q),
-                SubQueryStatement::UpdateStatement(q) => backend.build(&q),
-                SubQueryStatement::DeleteStatement(q) => backend.build(&q),
-                SubQueryStatement::SelectStatement(q) => backend.build(&q),
-                SubQueryStatement::WithStatement(q) => backend.build(&q),
-            };
-            db.execute_raw(stmt).await.map_err(db_err)?;
+            match write {
+                SubQueryStatement::InsertStatement(q) => db.execute(&q).await,
+                SubQueryStatement::UpdateStatement(q) => db.execute(&q).await,
+                SubQueryStatement::DeleteStatement(q) => db.execute(&q).await,
+                SubQueryStatement::SelectStatement(q) => db.execute(&q).await,
+                SubQueryStatement::WithStatement(q) => db.execute(&q).await,
+            }
+            .map_err(db_err)?;
         }
     }
-    db.execute_raw(backend.build(&insert))
-        .await
-        .map_err(db_err)?;
+    db.execute(&insert).await.map_err(db_err)?;
     Ok(())
 }
 

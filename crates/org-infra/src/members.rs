@@ -224,8 +224,9 @@ impl MemberRepository for SeaMembers {
         if member.role.is_owner() {
             owners::ensure_not_last(&txn, org_id).await?;
         }
-        // The heir is another owner, whatever this member's row says: it can go first (and
-        // must: it writes the org's row, which the count below writes too).
+        // The heir is another owner, whatever this member's row says: it can go first. It
+        // stays a statement of its own: it writes the org's row, which the count below
+        // writes too, and one statement must not write a row twice.
         if org.owner_id == user_id {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
