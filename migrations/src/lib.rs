@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20250101_000001_initial;
 mod m20261123_000002_roles_invitations;
 mod m20261124_000003_members_by_user;
+mod m20261125_000004_read_paths;
 
 /// Runs orgd's migrations in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000001_initial::Migration),
             Box::new(m20261123_000002_roles_invitations::Migration),
             Box::new(m20261124_000003_members_by_user::Migration),
+            Box::new(m20261125_000004_read_paths::Migration),
         ]
     }
 }

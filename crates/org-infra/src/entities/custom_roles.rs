@@ -14,7 +14,7 @@ pub struct Model {
     pub role_key: String,
     pub description: Option<String>,
     /// JSON array of canonical permission names.
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub permissions: Json,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

@@ -12,10 +12,10 @@ pub struct Model {
     pub logo_url: Option<String>,
     pub timezone: String,
     pub owner_id: Uuid,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub metadata: Json,
     /// `OrgSettings` as serialized by serde.
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub settings: Json,
     pub registry_key: String,
     pub has_active_subscription: bool,

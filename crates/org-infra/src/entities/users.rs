@@ -12,7 +12,7 @@ pub struct Model {
     pub avatar_url: Option<String>,
     pub company: Option<String>,
     pub job_title: Option<String>,
-    #[sea_orm(column_type = "JsonBinary")]
+    #[sea_orm(column_type = "Json")]
     pub metadata: Json,
     pub password_hash: Option<String>,
     pub is_active: bool,

@@ -12,6 +12,7 @@ mod outbox;
 mod pool;
 mod races;
 mod roles;
+mod schema;
 mod tokens;
 mod users;
 
