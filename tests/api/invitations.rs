@@ -378,6 +378,24 @@ async fn the_token_is_only_in_the_message_and_stored_as_its_sha256() {
         .expect(200);
     assert_no_token(&expanded);
     assert_eq!(expanded["invitations"]["total"], 2, "{expanded}");
+    // Embedded with the members: the same invitations, and the members listing.
+    let both = app
+        .get(
+            &format!("/api/organizations/{}?expand=members,invitations", t.org_id),
+            &t.owner,
+        )
+        .await
+        .expect(200);
+    assert_no_token(&both);
+    assert_eq!(both["invitations"], expanded["invitations"]);
+    let members = app
+        .get(
+            &format!("/api/organizations/{}/members?limit=100", t.org_id),
+            &t.owner,
+        )
+        .await
+        .expect(200);
+    assert_eq!(both["members"], members, "{both}");
     let resent = app
         .post(&invitation(&t.org_id, sid(&first)), &t.owner, json!({}))
         .await

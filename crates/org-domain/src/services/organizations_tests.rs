@@ -189,6 +189,27 @@ async fn outsiders_get_not_found() {
     assert_eq!(err.code(), "not_found");
 }
 
+/// Without `users:read`, neither embed is read.
+#[tokio::test]
+async fn embedding_members_and_invitations_needs_users_read() {
+    let mut m = Mocks::default().org_with_role(Some(SystemRole::Owner));
+    m.members.expect_list().never();
+    m.invitations.expect_list().never();
+    let read_only = key(user(4), PermissionSet::of(&[Permission::OrganizationRead]));
+    let both = OrgExpand {
+        members: true,
+        invitations: true,
+        ..Default::default()
+    };
+    let err = m
+        .services()
+        .get_organization(&read_only, "acme", both)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    assert!(err.to_string().contains("users:read"), "{err}");
+}
+
 #[tokio::test]
 async fn embedding_roles_needs_roles_read() {
     let mut m = Mocks::default().org_with_role(Some(SystemRole::Owner));
