@@ -38,7 +38,8 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn drop_index(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
+/// Drops the memberships index `name`.
+pub(crate) async fn drop_index(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
     manager
         .drop_index(Index::drop().name(name).table(Members::Table).to_owned())
         .await

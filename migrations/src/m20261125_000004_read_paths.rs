@@ -18,6 +18,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::m20250101_000001_initial::{Members, Organizations, Users, index};
 use crate::m20261123_000002_roles_invitations::CustomRoles;
+use crate::m20261124_000003_members_by_user::drop_index;
 
 /// See the module documentation.
 #[derive(DeriveMigrationName)]
@@ -94,10 +95,4 @@ async fn json_columns(manager: &SchemaManager<'_>, binary: bool) -> Result<(), D
         manager.alter_table(alter).await?;
     }
     Ok(())
-}
-
-async fn drop_index(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
-    manager
-        .drop_index(Index::drop().name(name).table(Members::Table).to_owned())
-        .await
 }
