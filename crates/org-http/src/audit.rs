@@ -16,8 +16,8 @@ use crate::extract::OrgParam;
 use crate::json::{Rfc3339, ts};
 use crate::pagination::{PageBody, PageParams};
 
-/// Registers the routes of this module.
-pub(crate) fn routes(cfg: &mut ServiceConfig) {
+/// Registers `/audit-events` in the `/api/organizations/{org}` scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
     cfg.service(list_audit_events);
 }
 
@@ -99,7 +99,7 @@ pub struct AuditQuery {
         OrgErrors,
     )
 )]
-#[get("/api/organizations/{org}/audit-events")]
+#[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     auth: Auth,

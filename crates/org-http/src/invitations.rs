@@ -17,20 +17,29 @@ use crate::users::PublicUserBody;
 pub mod handlers;
 pub mod recipient;
 
-/// Registers the routes, the `/api/organizations/invitations` shorthand first: `{org}`
-/// routes must not capture it.
+/// Registers the recipient's routes and the outbox.
 pub(crate) fn routes(cfg: &mut ServiceConfig) {
-    use handlers::{current, org};
     cfg.service(recipient::list_my_invitations)
         .service(recipient::accept_invitation_by_token)
         .service(recipient::accept_invitation)
         .service(recipient::decline_invitation)
-        .service(recipient::list_outbox)
-        .service(current::list_current_invitations)
+        .service(recipient::list_outbox);
+}
+
+/// Registers the `/invitations` shorthand in the `/api/organizations` scope (before the
+/// `{org}` scope, which would otherwise capture it).
+pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
+    use handlers::current;
+    cfg.service(current::list_current_invitations)
         .service(current::create_current_invitation)
         .service(current::resend_current_invitation)
-        .service(current::revoke_current_invitation)
-        .service(org::list_invitations)
+        .service(current::revoke_current_invitation);
+}
+
+/// Registers `/invitations` in the `/api/organizations/{org}` scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
+    use handlers::org;
+    cfg.service(org::list_invitations)
         .service(org::create_invitation)
         .service(org::resend_invitation)
         .service(org::revoke_invitation);

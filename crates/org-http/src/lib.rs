@@ -26,8 +26,8 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, Error, web};
 use org_domain::services::Services;
 use tracing_actix_web::TracingLogger;
-use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
 
 pub mod audit;
 pub mod auth;
@@ -80,17 +80,33 @@ pub struct AppState {
     pub config: HttpConfig,
 }
 
-/// Registers every API route. The order matters where templates overlap: fixed segments
-/// (`/api/organizations/members`) come before `{org}`.
+/// Registers every API route. Everything under `/api/organizations` is in one scope and
+/// everything under `/api/organizations/{org}` in a scope inside it, so a request is matched
+/// against a fixed prefix and one `{org}` capture instead of against every route's full
+/// template in turn (actix tries resources one by one, each dynamic one with a regex).
+/// Within the outer scope the current-organization shorthands (`/members`, `/roles`,
+/// `/invitations`) come before `{org}`, which would otherwise capture them. Unmatched paths
+/// fall through to the app's default service (`middleware::fallback`) from any scope, so
+/// 404 and 405 answers do not depend on this layout.
 fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
+    cfg.service(scope("/api/organizations").configure(|cfg| {
+        organizations::collection_routes(cfg);
+        members::current_routes(cfg);
+        roles::current_routes(cfg);
+        invitations::current_routes(cfg);
+        cfg.service(scope("/{org}").configure(|cfg| {
+            organizations::org_routes(cfg);
+            members::org_routes(cfg);
+            roles::org_routes(cfg);
+            invitations::org_routes(cfg);
+            permissions::org_routes(cfg);
+            audit::org_routes(cfg);
+        }));
+    }));
     invitations::routes(cfg);
     users::routes(cfg);
     permissions::routes(cfg);
-    members::routes(cfg);
-    roles::routes(cfg);
-    organizations::routes(cfg);
-    audit::routes(cfg);
 }
 
 /// The routes on a bare app, with the document collected from them.

@@ -16,15 +16,20 @@ use crate::users::PublicUserBody;
 
 pub mod handlers;
 
-/// Registers the routes of this module, the `/api/organizations/members` shorthand first:
-/// `/api/organizations/{org}` must not capture it.
-pub(crate) fn routes(cfg: &mut ServiceConfig) {
-    use handlers::{current, members, users};
+/// Registers the `/members` shorthand in the `/api/organizations` scope (before the
+/// `{org}` scope, which would otherwise capture it).
+pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
+    use handlers::current;
     cfg.service(current::list_current_members)
         .service(current::add_current_member)
         .service(current::change_current_member_role)
-        .service(current::remove_current_member)
-        .service(members::list_members)
+        .service(current::remove_current_member);
+}
+
+/// Registers `/members` and its `/users` alias in the `/api/organizations/{org}` scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
+    use handlers::{members, users};
+    cfg.service(members::list_members)
         .service(members::add_member)
         .service(members::change_member_role)
         .service(members::remove_member)

@@ -20,12 +20,16 @@ use crate::users::PublicUserBody;
 pub mod handlers;
 pub mod requests;
 
-/// Registers the routes of this module (after the `/api/organizations/members` shorthand,
-/// which `{org}` would otherwise capture).
-pub(crate) fn routes(cfg: &mut ServiceConfig) {
+/// Registers the collection, `/api/organizations` itself, in its scope.
+pub(crate) fn collection_routes(cfg: &mut ServiceConfig) {
     cfg.service(handlers::list_organizations)
-        .service(handlers::create_organization)
-        .service(handlers::get_organization)
+        .service(handlers::create_organization);
+}
+
+/// Registers the organization itself and its subscription in the
+/// `/api/organizations/{org}` scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::get_organization)
         .service(handlers::update_organization)
         .service(handlers::delete_organization)
         .service(handlers::update_subscription);

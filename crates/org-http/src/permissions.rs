@@ -17,11 +17,15 @@ use crate::docs::{JsonBodyErrors, OrgErrors, Unauthenticated};
 use crate::error::ApiResult;
 use crate::extract::{Json, OrgParam};
 
-/// Registers the routes of this module.
+/// Registers the catalog, `/api/permissions`.
 pub(crate) fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_permissions)
-        .service(my_permissions)
-        .service(check_permissions);
+    cfg.service(list_permissions);
+}
+
+/// Registers the caller's permission map and the check in the `/api/organizations/{org}`
+/// scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
+    cfg.service(my_permissions).service(check_permissions);
 }
 
 /// One permission of the catalog.
@@ -195,7 +199,7 @@ pub async fn list_permissions(_auth: Auth) -> HttpResponse {
         OrgErrors,
     )
 )]
-#[get("/api/organizations/{org}/permissions")]
+#[get("/permissions")]
 pub async fn my_permissions(
     state: web::Data<AppState>,
     auth: Auth,
@@ -219,7 +223,7 @@ pub async fn my_permissions(
         JsonBodyErrors,
     )
 )]
-#[post("/api/organizations/{org}/permissions/check")]
+#[post("/permissions/check")]
 pub async fn check_permissions(
     state: web::Data<AppState>,
     auth: Auth,

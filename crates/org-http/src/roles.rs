@@ -13,16 +13,21 @@ use crate::json::{nullable, opt_ts};
 
 pub mod handlers;
 
-/// Registers the routes, the `/api/organizations/roles` shorthand first: `{org}` routes
-/// must not capture it.
-pub(crate) fn routes(cfg: &mut ServiceConfig) {
-    use handlers::{current, org};
+/// Registers the `/roles` shorthand in the `/api/organizations` scope (before the `{org}`
+/// scope, which would otherwise capture it).
+pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
+    use handlers::current;
     cfg.service(current::list_current_roles)
         .service(current::create_current_role)
         .service(current::get_current_role)
         .service(current::update_current_role)
-        .service(current::delete_current_role)
-        .service(org::list_roles)
+        .service(current::delete_current_role);
+}
+
+/// Registers `/roles` in the `/api/organizations/{org}` scope.
+pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
+    use handlers::org;
+    cfg.service(org::list_roles)
         .service(org::create_role)
         .service(org::get_role)
         .service(org::update_role)

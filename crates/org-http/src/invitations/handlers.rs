@@ -180,8 +180,8 @@ macro_rules! invitation_routes {
 invitation_routes!(
     org,
     "of an organization",
-    collection = "/api/organizations/{org}/invitations",
-    item = "/api/organizations/{org}/invitations/{id}",
+    collection = "/invitations",
+    item = "/invitations/{id}",
     params = [OrgParam],
     ops = [
         list_invitations,
@@ -194,8 +194,8 @@ invitation_routes!(
 invitation_routes!(
     current,
     "of the current organization",
-    collection = "/api/organizations/invitations",
-    item = "/api/organizations/invitations/{id}",
+    collection = "/invitations",
+    item = "/invitations/{id}",
     params = [],
     ops = [
         list_current_invitations,

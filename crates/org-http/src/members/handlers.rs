@@ -194,8 +194,8 @@ macro_rules! member_routes {
 member_routes!(
     members,
     "of an organization",
-    collection = "/api/organizations/{org}/members",
-    item = "/api/organizations/{org}/members/{user_id}",
+    collection = "/members",
+    item = "/members/{user_id}",
     params = [OrgParam],
     ops = [list_members, add_member, change_member_role, remove_member]
 );
@@ -203,8 +203,8 @@ member_routes!(
 member_routes!(
     users,
     "(alias `/users`)",
-    collection = "/api/organizations/{org}/users",
-    item = "/api/organizations/{org}/users/{user_id}",
+    collection = "/users",
+    item = "/users/{user_id}",
     params = [OrgParam],
     ops = [
         list_org_users,
@@ -217,8 +217,8 @@ member_routes!(
 member_routes!(
     current,
     "of the current organization",
-    collection = "/api/organizations/members",
-    item = "/api/organizations/members/{user_id}",
+    collection = "/members",
+    item = "/members/{user_id}",
     params = [],
     ops = [
         list_current_members,

@@ -27,7 +27,7 @@ use crate::pagination::{PageBody, PageParams};
         (status = 403, response = Forbidden),
     )
 )]
-#[get("/api/organizations")]
+#[get("")]
 pub async fn list_organizations(
     state: web::Data<AppState>,
     auth: Auth,
@@ -59,7 +59,7 @@ pub async fn list_organizations(
         JsonBodyErrors,
     )
 )]
-#[post("/api/organizations")]
+#[post("")]
 pub async fn create_organization(
     state: web::Data<AppState>,
     auth: Auth,
@@ -87,7 +87,7 @@ pub async fn create_organization(
         OrgErrors,
     )
 )]
-#[get("/api/organizations/{org}")]
+#[get("")]
 pub async fn get_organization(
     state: web::Data<AppState>,
     auth: Auth,
@@ -118,7 +118,7 @@ pub async fn get_organization(
         JsonBodyErrors,
     )
 )]
-#[patch("/api/organizations/{org}")]
+#[patch("")]
 pub async fn update_organization(
     state: web::Data<AppState>,
     auth: Auth,
@@ -144,7 +144,7 @@ pub async fn update_organization(
         OrgErrors,
     )
 )]
-#[delete("/api/organizations/{org}")]
+#[delete("")]
 pub async fn delete_organization(
     state: web::Data<AppState>,
     auth: Auth,
@@ -170,7 +170,7 @@ pub async fn delete_organization(
         JsonBodyErrors,
     )
 )]
-#[patch("/api/organizations/{org}/subscription")]
+#[patch("/subscription")]
 pub async fn update_subscription(
     state: web::Data<AppState>,
     auth: Auth,

@@ -209,8 +209,8 @@ macro_rules! role_routes {
 role_routes!(
     org,
     "of an organization",
-    collection = "/api/organizations/{org}/roles",
-    item = "/api/organizations/{org}/roles/{id}",
+    collection = "/roles",
+    item = "/roles/{id}",
     params = [OrgParam],
     ops = [list_roles, create_role, get_role, update_role, delete_role]
 );
@@ -218,8 +218,8 @@ role_routes!(
 role_routes!(
     current,
     "of the current organization",
-    collection = "/api/organizations/roles",
-    item = "/api/organizations/roles/{id}",
+    collection = "/roles",
+    item = "/roles/{id}",
     params = [],
     ops = [
         list_current_roles,

@@ -115,15 +115,67 @@ async fn every_served_route_is_documented() {
     .await;
     test::call_service(&app, TestRequest::get().uri("/healthz").to_request()).await;
     let dump = seen.lock().unwrap().clone();
-    let served: BTreeSet<String> = dump
-        .split("Single(\"")
-        .skip(1)
-        .filter_map(|s| s.split_once("\")").map(|(p, _)| p.to_owned()))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut served = BTreeSet::new();
+    served_templates(&dump, "", &mut served);
     let mut expected: BTreeSet<String> = documented().into_iter().map(|(_, p)| p).collect();
     expected.extend(UNDOCUMENTED.map(str::to_owned));
     assert_eq!(served, expected);
+    // The scopes are really there: the org-scoped routes are not each a full template.
+    assert!(dump.contains("patterns: Single(\"/{org}\")"), "{dump}");
+}
+
+/// The full templates of the resources in a `ResourceMap { pattern, named, parent, nodes }`
+/// Debug dump: a leaf (`nodes: None`) is a resource, a node with children a scope whose
+/// pattern prefixes theirs.
+fn served_templates(map: &str, prefix: &str, out: &mut BTreeSet<String>) {
+    let fields = top_level(map.split_once('{').unwrap().1.rsplit_once('}').unwrap().0);
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find_map(|f| f.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {map}"))
+    };
+    let pattern = field("pattern: ")
+        .split_once("patterns: Single(\"")
+        .and_then(|(_, rest)| rest.split_once("\")"))
+        .map(|(p, _)| p)
+        .unwrap_or_else(|| panic!("no single pattern in {map}"));
+    let full = format!("{prefix}{pattern}");
+    match field("nodes: ").strip_prefix("Some([") {
+        Some(children) => {
+            for child in top_level(children.strip_suffix("])").unwrap()) {
+                served_templates(child.trim(), &full, out);
+            }
+        }
+        None if full.is_empty() => {}
+        None => {
+            out.insert(full);
+        }
+    }
+}
+
+/// `s` split at the commas outside brackets, braces, parentheses and string literals.
+fn top_level(s: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    let (mut in_str, mut escaped) = (false, false);
+    for (i, c) in s.char_indices() {
+        match (in_str, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_str = false,
+            (true, false, _) => {}
+            (false, _, '"') => in_str = true,
+            (false, _, '{' | '[' | '(') => depth += 1,
+            (false, _, '}' | ']' | ')') => depth -= 1,
+            (false, _, ',') if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
 }
 
 #[actix_web::test]
