@@ -26,6 +26,7 @@ use crate::tokens::SeaTokens;
 use crate::users::SeaUsers;
 
 pub(crate) mod columns;
+pub(crate) mod direct;
 
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

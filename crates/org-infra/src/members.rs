@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::{
-    Unique, begin_write, db_err, fetch_limit, from_db, is_fk_violation, known_total, on_unique,
-    to_db,
+    Unique, begin_write, db_err, direct, fetch_limit, from_db, is_fk_violation, known_total,
+    on_unique, to_db,
 };
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock;
@@ -107,16 +107,16 @@ impl MemberRepository for SeaMembers {
         } else {
             fetch_limit(page)
         };
-        let mut rows = q
-            .clone()
-            .order_by_asc(members::Column::CreatedAt)
-            .order_by_asc(members::Column::UserId)
-            .limit(fetch)
-            .offset(page.offset())
-            .into_model::<MemberRow>()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
+        let mut rows: Vec<MemberRow> = direct::all(
+            &self.db,
+            &q.clone()
+                .order_by_asc(members::Column::CreatedAt)
+                .order_by_asc(members::Column::UserId)
+                .limit(fetch)
+                .offset(page.offset()),
+        )
+        .await
+        .map_err(db_err)?;
         let total = match known.or_else(|| known_total(&mut rows, page)) {
             Some(n) => n,
             None => q.count(&self.db).await.map_err(db_err)?,

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::{
-    Unique, begin_write, corrupt, db_err, fetch_limit, is_fk_violation, known_total, on_unique,
-    to_db,
+    Unique, begin_write, corrupt, db_err, direct, fetch_limit, is_fk_violation, known_total,
+    on_unique, to_db,
 };
 use crate::entities::{members, organizations, users};
 use crate::roles::holdable;
@@ -155,10 +155,7 @@ impl OrganizationRepository for SeaOrganizations {
     async fn access(&self, org: &OrgRef, user_id: Uuid) -> Result<Option<OrgAccess>> {
         let q = select(RoleOf::Optional(user_id));
         let row = match org {
-            OrgRef::Id(id) => q
-                .filter(organizations::Column::Id.eq(*id))
-                .into_model::<OrgRow>()
-                .one(&self.db)
+            OrgRef::Id(id) => direct::one(&self.db, &q.filter(organizations::Column::Id.eq(*id)))
                 .await
                 .map_err(db_err)?,
             OrgRef::Key(key) => {
@@ -212,16 +209,16 @@ impl OrganizationRepository for SeaOrganizations {
         if let Some(name) = &filter.name {
             q = q.filter(organizations::Column::Name.eq(name.as_str()));
         }
-        let mut rows = q
-            .clone()
-            .order_by_asc(organizations::Column::Name)
-            .order_by_asc(organizations::Column::Id)
-            .limit(fetch_limit(page))
-            .offset(page.offset())
-            .into_model::<OrgRow>()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
+        let mut rows: Vec<OrgRow> = direct::all(
+            &self.db,
+            &q.clone()
+                .order_by_asc(organizations::Column::Name)
+                .order_by_asc(organizations::Column::Id)
+                .limit(fetch_limit(page))
+                .offset(page.offset()),
+        )
+        .await
+        .map_err(db_err)?;
         let total = match known_total(&mut rows, page) {
             Some(n) => n,
             None => q.count(&self.db).await.map_err(db_err)?,

@@ -39,7 +39,7 @@ impl SeaTokens {
         org: Option<Uuid>,
     ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
         static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<sessions::Entity, _>(
+        let row = with_org::find::<sessions::Entity>(
             &self.db,
             &SQL,
             sessions::Column::TokenHash,
@@ -59,7 +59,7 @@ impl SeaTokens {
         org: Option<Uuid>,
     ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
         static SQL: with_org::SqlCache = with_org::SqlCache::new();
-        let row = with_org::find::<api_keys::Entity, _>(
+        let row = with_org::find::<api_keys::Entity>(
             &self.db,
             &SQL,
             api_keys::Column::TokenHash,

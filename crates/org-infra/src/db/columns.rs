@@ -83,6 +83,22 @@ impl<'a> Columns<'a> {
         v
     }
 
+    /// The first column of a row [`direct::query_one`] read.
+    ///
+    /// # Errors
+    /// As [`Columns::new`].
+    ///
+    /// [`direct::query_one`]: super::direct::query_one
+    pub(crate) fn of(row: &'a super::direct::Row) -> Result<Self, DbErr> {
+        use super::direct::Row;
+        let row = match row {
+            Row::Postgres(r) => Raw::Postgres(r),
+            Row::Sqlite(r) => Raw::Sqlite(r),
+            Row::Other(res) => return Self::new(res),
+        };
+        Ok(Self { row, next: 0 })
+    }
+
     /// Whether the cursor is past the last column.
     pub(crate) fn is_at_end(&self) -> bool {
         self.next

@@ -13,11 +13,12 @@ use org_domain::organizations::OrgAccess;
 use std::sync::OnceLock;
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Statement, Value};
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable, Statement, Value};
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns};
 use crate::db::db_err;
+use crate::db::direct;
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::OrgRow;
 
@@ -182,8 +183,8 @@ fn values(hash: String, org_id: Option<Uuid>) -> Vec<Value> {
 /// The token row `M` (of entity `E`), its user and, when `org_id` is given, the org, by
 /// token hash. The row is read by position (see [`crate::db::columns`]): the token's
 /// columns, the user's, then [`OrgRow`]'s — all NULL when the org does not exist.
-pub(super) async fn find<E, C>(
-    db: &C,
+pub(super) async fn find<E>(
+    db: &DatabaseConnection,
     cache: &SqlCache,
     token_hash: E::Column,
     user_id: E::Column,
@@ -193,13 +194,12 @@ pub(super) async fn find<E, C>(
 where
     E: EntityTrait,
     E::Model: ReadColumns,
-    C: ConnectionTrait,
 {
     let stmt = cache.statement::<E>(db.get_database_backend(), token_hash, user_id, hash, org_id);
-    let Some(row) = db.query_one_raw(stmt).await.map_err(db_err)? else {
+    let Some(row) = direct::query_one(db, stmt).await.map_err(db_err)? else {
         return Ok(None);
     };
-    let mut cols = Columns::new(&row).map_err(db_err)?;
+    let mut cols = Columns::of(&row).map_err(db_err)?;
     let token = E::Model::read(&mut cols).map_err(db_err)?;
     let user = users::Model::read(&mut cols).map_err(db_err)?;
     if org_id.is_none() {

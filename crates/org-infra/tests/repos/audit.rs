@@ -1,4 +1,7 @@
 use org_domain::audit::AuditFilter;
+use org_domain::auth::TokenHash;
+use org_domain::members::MemberFilter;
+use org_domain::organizations::{OrgFilter, OrgRef};
 use org_domain::pagination::PageRequest;
 use uuid::Uuid;
 
@@ -18,6 +21,35 @@ async fn closed_database_is_unavailable() {
     );
     let found = t.ports.users.find_by_id(Uuid::now_v7()).await;
     assert_eq!(crate::code(found), "service_unavailable");
+    // The statements run straight on the pool (`db::direct`) map its errors alike.
+    let hash = TokenHash::of("orgd_s_closed");
+    let org = Uuid::now_v7();
+    assert_eq!(
+        crate::code(t.ports.tokens.find_session(&hash).await),
+        "service_unavailable"
+    );
+    assert_eq!(
+        crate::code(t.ports.tokens.find_session_in(&hash, org).await),
+        "service_unavailable"
+    );
+    let members = t
+        .ports
+        .members
+        .list(org, &MemberFilter::default(), PageRequest::default(), None)
+        .await;
+    assert_eq!(crate::code(members), "service_unavailable");
+    let orgs = t
+        .ports
+        .organizations
+        .list(&OrgFilter::default(), PageRequest::default())
+        .await;
+    assert_eq!(crate::code(orgs), "service_unavailable");
+    let access = t
+        .ports
+        .organizations
+        .access(&OrgRef::Id(org), Uuid::now_v7())
+        .await;
+    assert_eq!(crate::code(access), "service_unavailable");
 }
 
 async fn list_and_ping(t: &TestDb) {

@@ -149,7 +149,9 @@ impl<DB: Database> PoolConnection<DB> {
             };
 
             if !returned_to_pool {
-                pool.min_connections_maintenance(None).await;
+                // orgd patch (see vendor/README.md): boxed, so that the task spawned for
+                // every release does not carry the space of a connection attempt.
+                Box::pin(pool.min_connections_maintenance(None)).await;
             }
         }
     }
@@ -275,14 +277,14 @@ impl<DB: Database> Floating<DB, Live<DB>> {
     async fn return_to_pool(mut self) -> bool {
         // Immediately close the connection.
         if self.guard.pool.is_closed() {
-            self.close().await;
+            Box::pin(self.close()).await; // orgd patch: rare, boxed
             return false;
         }
 
         // If the connection is beyond max lifetime, close the connection and
         // immediately create a new connection
         if is_beyond_max_lifetime(&self.inner, &self.guard.pool.options) {
-            self.close().await;
+            Box::pin(self.close()).await; // orgd patch: rare, boxed
             return false;
         }
 
@@ -291,14 +293,14 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             match (test)(&mut self.inner.raw, meta).await {
                 Ok(true) => (),
                 Ok(false) => {
-                    self.close().await;
+                    Box::pin(self.close()).await; // orgd patch: rare, boxed
                     return false;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "error from `after_release`");
                     // Connection is broken, don't try to gracefully close as
                     // something weird might happen.
-                    self.close_hard().await;
+                    Box::pin(self.close_hard()).await; // orgd patch: rare, boxed
                     return false;
                 }
             }
@@ -318,7 +320,7 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             );
 
             // Connection is broken, don't try to gracefully close.
-            self.close_hard().await;
+            Box::pin(self.close_hard()).await; // orgd patch: rare, boxed
             false
         } else {
             // if the connection is still viable, release it to the pool

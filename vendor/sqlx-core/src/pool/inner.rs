@@ -289,7 +289,9 @@ impl<DB: Database> PoolInner<DB> {
                     };
 
                     // Attempt to connect...
-                    return self.connect(deadline, guard).await;
+                    // orgd patch (see vendor/README.md): boxed, so that the acquire future
+                    // of every checkout does not carry the space of a connection attempt.
+                    return Box::pin(self.connect(deadline, guard)).await;
                 }
             }
         )
@@ -478,7 +480,8 @@ async fn check_idle_conn<DB: Database>(
             // the error itself here isn't necessarily unexpected so WARN is too strong
             tracing::info!(%error, "ping on idle connection returned error");
             // connection is broken so don't try to close nicely
-            return Err(conn.close_hard().await);
+            // orgd patch: rare branches boxed (see `acquire`)
+            return Err(Box::pin(conn.close_hard()).await);
         }
     }
 
@@ -487,13 +490,13 @@ async fn check_idle_conn<DB: Database>(
         match test(&mut conn.live.raw, meta).await {
             Ok(false) => {
                 // connection was rejected by user-defined hook, close nicely
-                return Err(conn.close().await);
+                return Err(Box::pin(conn.close()).await);
             }
 
             Err(error) => {
                 tracing::warn!(%error, "error from `before_acquire`");
                 // connection is broken so don't try to close nicely
-                return Err(conn.close_hard().await);
+                return Err(Box::pin(conn.close_hard()).await);
             }
 
             Ok(true) => {}
