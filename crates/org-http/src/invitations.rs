@@ -36,7 +36,7 @@ pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
         .service(current::revoke_current_invitation);
 }
 
-/// Registers `/invitations` in the `/api/organizations/{org}` scope.
+/// Registers the routes of the `/api/organizations/{org}/invitations` scope.
 pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
     use handlers::org;
     cfg.service(org::list_invitations)

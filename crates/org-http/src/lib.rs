@@ -80,10 +80,12 @@ pub struct AppState {
     pub config: HttpConfig,
 }
 
-/// Registers every API route. Everything under `/api/organizations` is in one scope and
-/// everything under `/api/organizations/{org}` in a scope inside it, so a request is matched
-/// against a fixed prefix and one `{org}` capture instead of against every route's full
-/// template in turn (actix tries resources one by one, each dynamic one with a regex).
+/// Registers every API route. Everything under `/api/organizations` is in one scope,
+/// everything under `/api/organizations/{org}` in a scope inside it and its collections in
+/// scopes inside that, so a request is matched against fixed prefixes and one `{org}`
+/// capture instead of against every route's full template in turn (actix tries resources
+/// one by one — each handler is one — every check zeroing a segment table, each dynamic
+/// one running a regex).
 /// Within the outer scope the current-organization shorthands (`/members`, `/roles`,
 /// `/invitations`) come before `{org}`, which would otherwise capture them. Unmatched paths
 /// fall through to the app's default service (`middleware::fallback`) from any scope, so
@@ -96,11 +98,14 @@ fn routes(cfg: &mut ServiceConfig) {
         roles::current_routes(cfg);
         invitations::current_routes(cfg);
         cfg.service(scope("/{org}").configure(|cfg| {
+            // Every template in here starts with a fixed segment, so no scope can capture
+            // another's paths: the busiest come first.
+            cfg.service(scope("/permissions").configure(permissions::org_routes));
+            cfg.service(scope("/members").configure(members::org_routes));
             organizations::org_routes(cfg);
-            members::org_routes(cfg);
-            roles::org_routes(cfg);
-            invitations::org_routes(cfg);
-            permissions::org_routes(cfg);
+            cfg.service(scope("/users").configure(members::alias_routes));
+            cfg.service(scope("/roles").configure(roles::org_routes));
+            cfg.service(scope("/invitations").configure(invitations::org_routes));
             audit::org_routes(cfg);
         }));
     }));

@@ -26,14 +26,19 @@ pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
         .service(current::remove_current_member);
 }
 
-/// Registers `/members` and its `/users` alias in the `/api/organizations/{org}` scope.
+/// Registers the routes of the `/api/organizations/{org}/members` scope.
 pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
-    use handlers::{members, users};
+    use handlers::members;
     cfg.service(members::list_members)
         .service(members::add_member)
         .service(members::change_member_role)
-        .service(members::remove_member)
-        .service(users::list_org_users)
+        .service(members::remove_member);
+}
+
+/// Registers the routes of the `/api/organizations/{org}/users` scope (the alias).
+pub(crate) fn alias_routes(cfg: &mut ServiceConfig) {
+    use handlers::users;
+    cfg.service(users::list_org_users)
         .service(users::add_org_user)
         .service(users::change_org_user_role)
         .service(users::remove_org_user);

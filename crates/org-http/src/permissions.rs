@@ -22,8 +22,8 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_permissions);
 }
 
-/// Registers the caller's permission map and the check in the `/api/organizations/{org}`
-/// scope.
+/// Registers the caller's permission map and the check in the
+/// `/api/organizations/{org}/permissions` scope.
 pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
     cfg.service(my_permissions).service(check_permissions);
 }
@@ -199,7 +199,7 @@ pub async fn list_permissions(_auth: Auth) -> HttpResponse {
         OrgErrors,
     )
 )]
-#[get("/permissions")]
+#[get("")]
 pub async fn my_permissions(
     state: web::Data<AppState>,
     auth: Auth,
@@ -223,7 +223,7 @@ pub async fn my_permissions(
         JsonBodyErrors,
     )
 )]
-#[post("/permissions/check")]
+#[post("/check")]
 pub async fn check_permissions(
     state: web::Data<AppState>,
     auth: Auth,

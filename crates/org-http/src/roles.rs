@@ -24,7 +24,7 @@ pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
         .service(current::delete_current_role);
 }
 
-/// Registers `/roles` in the `/api/organizations/{org}` scope.
+/// Registers the routes of the `/api/organizations/{org}/roles` scope.
 pub(crate) fn org_routes(cfg: &mut ServiceConfig) {
     use handlers::org;
     cfg.service(org::list_roles)

@@ -180,8 +180,8 @@ macro_rules! invitation_routes {
 invitation_routes!(
     org,
     "of an organization",
-    collection = "/invitations",
-    item = "/invitations/{id}",
+    collection = "",
+    item = "/{id}",
     params = [OrgParam],
     ops = [
         list_invitations,

@@ -194,8 +194,8 @@ macro_rules! member_routes {
 member_routes!(
     members,
     "of an organization",
-    collection = "/members",
-    item = "/members/{user_id}",
+    collection = "",
+    item = "/{user_id}",
     params = [OrgParam],
     ops = [list_members, add_member, change_member_role, remove_member]
 );
@@ -203,8 +203,8 @@ member_routes!(
 member_routes!(
     users,
     "(alias `/users`)",
-    collection = "/users",
-    item = "/users/{user_id}",
+    collection = "",
+    item = "/{user_id}",
     params = [OrgParam],
     ops = [
         list_org_users,

@@ -209,8 +209,8 @@ macro_rules! role_routes {
 role_routes!(
     org,
     "of an organization",
-    collection = "/roles",
-    item = "/roles/{id}",
+    collection = "",
+    item = "/{id}",
     params = [OrgParam],
     ops = [list_roles, create_role, get_role, update_role, delete_role]
 );
