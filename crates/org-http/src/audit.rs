@@ -120,5 +120,8 @@ pub async fn list_audit_events(
         .services
         .list_audit_events(&auth.0, &org.org, filter, req)
         .await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(events, AuditEventBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(events, AuditEventBody::from),
+    ))
 }

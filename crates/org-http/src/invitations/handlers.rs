@@ -22,7 +22,10 @@ async fn list(
         .services
         .list_invitations(&auth.0, &org.org, filter, req)
         .await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(invitations, InvitationBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(invitations, InvitationBody::from),
+    ))
 }
 
 async fn create(

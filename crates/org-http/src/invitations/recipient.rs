@@ -38,7 +38,10 @@ pub async fn list_my_invitations(
     let req = page.request()?;
     let filter = query.filter()?;
     let invitations = state.services.my_invitations(&auth.0, filter, req).await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(invitations, InvitationBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(invitations, InvitationBody::from),
+    ))
 }
 
 /// Accept an invitation with its emailed token.
@@ -157,5 +160,8 @@ pub async fn list_outbox(
 ) -> ApiResult<HttpResponse> {
     let req = page.request()?;
     let mails = state.services.list_outbox(&auth.0, req).await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(mails, OutboxMailBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(mails, OutboxMailBody::from),
+    ))
 }

@@ -29,7 +29,10 @@ async fn list(
         .services
         .list_members(&auth.0, &org.org, filter, req)
         .await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(members, MemberBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(members, MemberBody::from),
+    ))
 }
 
 /// Adds a member (`users:update`).

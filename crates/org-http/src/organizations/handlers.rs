@@ -41,7 +41,7 @@ pub async fn list_organizations(
         .list_organizations(&auth.0, f.search, f.name, req)
         .await?;
     let body = PageBody::from_page(orgs, |(org, role)| OrgBody::listed(org, role));
-    Ok(HttpResponse::Ok().json(body))
+    Ok(crate::json::large(HttpResponse::Ok(), &body))
 }
 
 /// Create an organization.
@@ -69,7 +69,10 @@ pub async fn create_organization(
         .services
         .create_organization(&auth.0, body.0.into())
         .await?;
-    Ok(HttpResponse::Created().json(OrgBody::from(view)))
+    Ok(crate::json::large(
+        HttpResponse::Created(),
+        &OrgBody::from(view),
+    ))
 }
 
 /// Get an organization.
@@ -99,7 +102,7 @@ pub async fn get_organization(
         .services
         .get_organization(&auth.0, &org.org, expand)
         .await?;
-    Ok(HttpResponse::Ok().json(OrgBody::from(view)))
+    Ok(crate::json::large(HttpResponse::Ok(), &OrgBody::from(view)))
 }
 
 /// Update an organization.
@@ -129,7 +132,7 @@ pub async fn update_organization(
         .services
         .update_organization(&auth.0, &org.org, body.0.into())
         .await?;
-    Ok(HttpResponse::Ok().json(OrgBody::from(view)))
+    Ok(crate::json::large(HttpResponse::Ok(), &OrgBody::from(view)))
 }
 
 /// Delete an organization.
@@ -181,5 +184,5 @@ pub async fn update_subscription(
         .services
         .update_subscription(&auth.0, &org.org, body.0.into())
         .await?;
-    Ok(HttpResponse::Ok().json(OrgBody::from(view)))
+    Ok(crate::json::large(HttpResponse::Ok(), &OrgBody::from(view)))
 }

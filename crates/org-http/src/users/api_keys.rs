@@ -134,7 +134,10 @@ pub async fn list_my_api_keys(
     let req = page.request()?;
     let keys = state.services.list_api_keys(&auth.0).await?;
     let keys = keys.into_iter().map(ApiKeyBody::from).collect();
-    Ok(HttpResponse::Ok().json(PageBody::slice(keys, req)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::slice(keys, req),
+    ))
 }
 
 /// Create an API key.

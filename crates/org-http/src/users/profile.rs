@@ -159,7 +159,10 @@ pub async fn list_users(
     let req = page.request()?;
     let search = filter.into_inner().search;
     let users = state.services.list_users(&auth.0, search, req).await?;
-    Ok(HttpResponse::Ok().json(PageBody::from_page(users, UserBody::from)))
+    Ok(crate::json::large(
+        HttpResponse::Ok(),
+        &PageBody::from_page(users, UserBody::from),
+    ))
 }
 
 /// Create a user or service account.
