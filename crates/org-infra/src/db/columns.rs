@@ -95,20 +95,14 @@ impl<'a> Columns<'a> {
         v
     }
 
-    /// The first column of a row [`direct::query_one`] read.
-    ///
-    /// # Errors
-    /// As [`Columns::new`].
-    ///
-    /// [`direct::query_one`]: super::direct::query_one
-    pub(crate) fn of(row: &'a super::direct::Row) -> Result<Self, DbErr> {
+    /// The first column of a row [`direct`](super::direct) read.
+    pub(crate) fn of(row: &'a super::direct::Row) -> Self {
         use super::direct::Row;
         let row = match row {
             Row::Postgres(r) => Raw::Postgres(r),
             Row::Sqlite(r) => Raw::Sqlite(r),
-            Row::Other(res) => return Self::new(res),
         };
-        Ok(Self { row, next: 0 })
+        Self { row, next: 0 }
     }
 
     /// Whether the cursor is past the last column.

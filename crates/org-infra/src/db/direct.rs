@@ -16,10 +16,9 @@ use std::sync::Arc;
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::sqlite::SqliteRow;
-use sea_orm::sqlx::{self, AssertSqlSafe, Pool};
+use sea_orm::sqlx::{self, AssertSqlSafe, Executor, IntoArguments, Pool};
 use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, QueryTrait,
-    RuntimeErr, Statement, Values,
+    ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, QueryTrait, RuntimeErr, Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
 
@@ -29,8 +28,6 @@ use super::columns::{Columns, ReadColumns};
 pub(crate) enum Row {
     Postgres(PgRow),
     Sqlite(SqliteRow),
-    /// Run through sea-orm (a connection of neither sqlx backend).
-    Other(QueryResult),
 }
 
 impl Row {
@@ -39,7 +36,7 @@ impl Row {
     /// # Errors
     /// A column of another type, or NULL where `T` has none.
     pub(crate) fn read<T: ReadColumns>(&self) -> Result<T, DbErr> {
-        let mut cols = Columns::of(self)?;
+        let mut cols = Columns::of(self);
         let row = T::read(&mut cols)?;
         debug_assert!(
             cols.is_at_end(),
@@ -60,29 +57,7 @@ pub(crate) async fn query_one(
     db: &DatabaseConnection,
     stmt: Statement,
 ) -> Result<Option<Row>, DbErr> {
-    let (sql, values) = parts(stmt);
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let mut conn = acquire(db.get_postgres_connection_pool()).await?;
-            sqlx::query_with(sql, values)
-                .fetch_optional(&mut *conn)
-                .await
-                .map(|r| r.map(Row::Postgres))
-                .map_err(query_err)
-        }
-        DbBackend::Sqlite => {
-            let mut conn = acquire(db.get_sqlite_connection_pool()).await?;
-            sqlx::query_with(sql, values)
-                .fetch_optional(&mut *conn)
-                .await
-                .map(|r| r.map(Row::Sqlite))
-                .map_err(query_err)
-        }
-        backend => db
-            .query_one_raw(unparts(backend, sql, values))
-            .await
-            .map(|r| r.map(Row::Other)),
-    }
+    Ok(rows(db, stmt, Fetch::One).await?.into_iter().next())
 }
 
 /// Every row of `stmt`, run on the connection's pool.
@@ -90,29 +65,55 @@ pub(crate) async fn query_one(
 /// # Errors
 /// As [`query_one`].
 pub(crate) async fn query_all(db: &DatabaseConnection, stmt: Statement) -> Result<Vec<Row>, DbErr> {
+    rows(db, stmt, Fetch::All).await
+}
+
+/// How many rows to read.
+#[derive(Clone, Copy)]
+enum Fetch {
+    /// The first, if any (sqlx's `fetch_optional`: the rest are discarded).
+    One,
+    All,
+}
+
+/// The rows of `stmt` on whichever backend the connection has.
+async fn rows(db: &DatabaseConnection, stmt: Statement, fetch: Fetch) -> Result<Vec<Row>, DbErr> {
     let (sql, values) = parts(stmt);
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let mut conn = acquire(db.get_postgres_connection_pool()).await?;
-            sqlx::query_with(sql, values)
-                .fetch_all(&mut *conn)
-                .await
-                .map(|rows| rows.into_iter().map(Row::Postgres).collect())
-                .map_err(query_err)
-        }
-        DbBackend::Sqlite => {
-            let mut conn = acquire(db.get_sqlite_connection_pool()).await?;
-            sqlx::query_with(sql, values)
-                .fetch_all(&mut *conn)
-                .await
-                .map(|rows| rows.into_iter().map(Row::Sqlite).collect())
-                .map_err(query_err)
-        }
-        backend => db
-            .query_all_raw(unparts(backend, sql, values))
-            .await
-            .map(|rows| rows.into_iter().map(Row::Other).collect()),
+    Ok(match db.get_database_backend() {
+        DbBackend::Postgres => on_pool(db.get_postgres_connection_pool(), sql, values, fetch)
+            .await?
+            .into_iter()
+            .map(Row::Postgres)
+            .collect(),
+        DbBackend::Sqlite => on_pool(db.get_sqlite_connection_pool(), sql, values, fetch)
+            .await?
+            .into_iter()
+            .map(Row::Sqlite)
+            .collect(),
+        // orgd builds sea-orm with these two backends only.
+        backend => return Err(DbErr::Custom(format!("no sqlx pool for {backend:?}"))),
+    })
+}
+
+/// The rows of a statement on a connection from `pool`.
+async fn on_pool<DB>(
+    pool: &Pool<DB>,
+    sql: AssertSqlSafe<String>,
+    values: SqlxValues,
+    fetch: Fetch,
+) -> Result<Vec<DB::Row>, DbErr>
+where
+    DB: sqlx::Database,
+    SqlxValues: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut conn = acquire(pool).await?;
+    let query = sqlx::query_with(sql, values);
+    match fetch {
+        Fetch::One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
+        Fetch::All => query.fetch_all(&mut *conn).await,
     }
+    .map_err(query_err)
 }
 
 /// The first row of a sea-orm query as a `T` (which reads the query's columns in order).
@@ -149,14 +150,6 @@ fn parts(stmt: Statement) -> (AssertSqlSafe<String>, SqlxValues) {
         AssertSqlSafe(stmt.sql),
         SqlxValues(stmt.values.unwrap_or(Values(Vec::new()))),
     )
-}
-
-fn unparts(backend: DbBackend, sql: AssertSqlSafe<String>, values: SqlxValues) -> Statement {
-    Statement {
-        sql: sql.0,
-        values: Some(values.0),
-        db_backend: backend,
-    }
 }
 
 /// A connection from the pool, with sea-orm's errors: `ConnectionAcquire` when none came in

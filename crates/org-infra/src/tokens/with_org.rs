@@ -199,7 +199,7 @@ where
     let Some(row) = direct::query_one(db, stmt).await.map_err(db_err)? else {
         return Ok(None);
     };
-    let mut cols = Columns::of(&row).map_err(db_err)?;
+    let mut cols = Columns::of(&row);
     let token = E::Model::read(&mut cols).map_err(db_err)?;
     let user = users::Model::read(&mut cols).map_err(db_err)?;
     if org_id.is_none() {
