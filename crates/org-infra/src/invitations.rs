@@ -8,7 +8,6 @@ use org_domain::members::Member;
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::InvitationRepository;
 use org_domain::roles::RoleKey;
-use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, DatabaseConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,6 +18,8 @@ mod accept;
 mod answer;
 mod query;
 mod write;
+
+use query::Scope;
 
 /// [`InvitationRepository`] on sea-orm.
 #[derive(Clone, Debug)]
@@ -42,8 +43,7 @@ impl InvitationRepository for SeaInvitations {
         now: OffsetDateTime,
         page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        let scope = Condition::all().add(I::OrganizationId.eq(org_id));
-        query::list(&self.db, scope, filter.status, now, page).await
+        query::list(&self.db, Scope::Org(org_id), filter.status, now, page).await
     }
 
     async fn list_for_email(
@@ -53,8 +53,7 @@ impl InvitationRepository for SeaInvitations {
         now: OffsetDateTime,
         page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        let scope = Condition::all().add(I::Email.eq(email));
-        query::list(&self.db, scope, filter.status, now, page).await
+        query::list(&self.db, Scope::Email(email), filter.status, now, page).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Invitation>> {

@@ -9,12 +9,13 @@ use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, UpdateStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::db::sql_cache::SqlCache;
 use crate::db::{
     Unique, begin_write, db_err, direct, fetch_limit, from_db, is_fk_violation, known_total,
     on_unique, to_db,
@@ -22,7 +23,7 @@ use crate::db::{
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock;
 use crate::roles::{ensure_holdable, unknown_role};
-use crate::users::{contains_ci, user_not_found};
+use crate::users::{contains_ci, contains_pattern, user_not_found};
 
 mod owners;
 mod query;
@@ -89,37 +90,51 @@ impl MemberRepository for SeaMembers {
         page: PageRequest,
         known: Option<u64>,
     ) -> Result<Page<Member>> {
-        let mut q = select(org_id);
-        if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(
-                Condition::any()
-                    .add(contains_ci(users::Column::Name, s))
-                    .add(contains_ci(users::Column::Username, s))
-                    .add(contains_ci(users::Column::Email, s)),
-            );
-        }
-        if let Some(role) = filter.role {
-            q = q.filter(members::Column::Role.eq(role.to_string()));
-        }
+        // Search × role filter.
+        static SQL: SqlCache<4> = SqlCache::new();
+        let search = filter.search.as_deref().filter(|s| !s.is_empty());
+        let filtered = || {
+            let mut q = select(org_id);
+            if let Some(s) = search {
+                q = q.filter(
+                    Condition::any()
+                        .add(contains_ci(users::Column::Name, s))
+                        .add(contains_ci(users::Column::Username, s))
+                        .add(contains_ci(users::Column::Email, s)),
+                );
+            }
+            if let Some(role) = filter.role {
+                q = q.filter(members::Column::Role.eq(role.to_string()));
+            }
+            q
+        };
         // The org's member count answers an unfiltered listing; else a last page does.
         let fetch = if known.is_some() {
             page.limit()
         } else {
             fetch_limit(page)
         };
-        let mut rows: Vec<MemberRow> = direct::all(
-            &self.db,
-            &q.clone()
+        let mut values = vec![org_id.into()];
+        if let Some(s) = search {
+            let pattern = Value::from(contains_pattern(s));
+            values.extend([pattern.clone(), pattern.clone(), pattern]);
+        }
+        values.extend(filter.role.map(|r| r.to_string().into()));
+        values.extend([fetch.into(), page.offset().into()]);
+        let shape = 2 * usize::from(search.is_some()) + usize::from(filter.role.is_some());
+        let backend = self.db.get_database_backend();
+        let stmt = SQL.statement(backend, shape, values, || {
+            filtered()
                 .order_by_asc(members::Column::CreatedAt)
                 .order_by_asc(members::Column::UserId)
                 .limit(fetch)
-                .offset(page.offset()),
-        )
-        .await
-        .map_err(db_err)?;
+                .offset(page.offset())
+                .build(backend)
+        });
+        let mut rows: Vec<MemberRow> = direct::all(&self.db, stmt).await.map_err(db_err)?;
         let total = match known.or_else(|| known_total(&mut rows, page)) {
             Some(n) => n,
-            None => q.count(&self.db).await.map_err(db_err)?,
+            None => filtered().count(&self.db).await.map_err(db_err)?,
         };
         let items = rows
             .into_iter()

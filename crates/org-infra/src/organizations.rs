@@ -9,18 +9,19 @@ use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
 };
 use uuid::Uuid;
 
 use crate::audit;
+use crate::db::sql_cache::SqlCache;
 use crate::db::{
     Unique, begin_write, corrupt, db_err, direct, fetch_limit, is_fk_violation, known_total,
     on_unique, to_db,
 };
 use crate::entities::{members, organizations, users};
 use crate::roles::holdable;
-use crate::users::{contains_ci, user_not_found};
+use crate::users::{contains_ci, contains_pattern, user_not_found};
 
 pub(crate) mod query;
 mod transfer;
@@ -153,11 +154,20 @@ impl OrganizationRepository for SeaOrganizations {
     }
 
     async fn access(&self, org: &OrgRef, user_id: Uuid) -> Result<Option<OrgAccess>> {
-        let q = select(RoleOf::Optional(user_id));
         let row = match org {
-            OrgRef::Id(id) => direct::one(&self.db, &q.filter(organizations::Column::Id.eq(*id)))
-                .await
-                .map_err(db_err)?,
+            OrgRef::Id(id) => {
+                static SQL: SqlCache<1> = SqlCache::new();
+                let role_of = RoleOf::Optional(user_id);
+                let mut values = role_of.values();
+                values.push((*id).into());
+                let backend = self.db.get_database_backend();
+                let stmt = SQL.statement(backend, 0, values, || {
+                    select(role_of)
+                        .filter(organizations::Column::Id.eq(*id))
+                        .build(backend)
+                });
+                direct::one(&self.db, stmt).await.map_err(db_err)?
+            }
             OrgRef::Key(key) => {
                 // The slug match (unique) sorts first; two name matches without one are
                 // ambiguous.
@@ -165,7 +175,7 @@ impl OrganizationRepository for SeaOrganizations {
                     Expr::case(organizations::Column::Slug.eq(key.as_str()), 0)
                         .finally(1)
                         .into();
-                let mut rows = q
+                let mut rows = select(RoleOf::Optional(user_id))
                     .filter(
                         Condition::any()
                             .add(organizations::Column::Slug.eq(key.as_str()))
@@ -198,30 +208,47 @@ impl OrganizationRepository for SeaOrganizations {
         filter: &OrgFilter,
         page: PageRequest,
     ) -> Result<Page<(Organization, Option<RoleKey>)>> {
-        let mut q = select(filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required));
-        if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(
-                Condition::any()
-                    .add(contains_ci(organizations::Column::Name, s))
-                    .add(contains_ci(organizations::Column::Slug, s)),
-            );
+        // Membership required or not × search × name filter.
+        static SQL: SqlCache<8> = SqlCache::new();
+        let role_of = filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required);
+        let search = filter.search.as_deref().filter(|s| !s.is_empty());
+        let filtered = || {
+            let mut q = select(role_of);
+            if let Some(s) = search {
+                q = q.filter(
+                    Condition::any()
+                        .add(contains_ci(organizations::Column::Name, s))
+                        .add(contains_ci(organizations::Column::Slug, s)),
+                );
+            }
+            if let Some(name) = &filter.name {
+                q = q.filter(organizations::Column::Name.eq(name.as_str()));
+            }
+            q
+        };
+        let mut values = role_of.values();
+        if let Some(s) = search {
+            let pattern = Value::from(contains_pattern(s));
+            values.extend([pattern.clone(), pattern]);
         }
-        if let Some(name) = &filter.name {
-            q = q.filter(organizations::Column::Name.eq(name.as_str()));
-        }
-        let mut rows: Vec<OrgRow> = direct::all(
-            &self.db,
-            &q.clone()
+        values.extend(filter.name.as_deref().map(Value::from));
+        values.extend([fetch_limit(page).into(), page.offset().into()]);
+        let shape = 4 * usize::from(filter.member_of.is_some())
+            + 2 * usize::from(search.is_some())
+            + usize::from(filter.name.is_some());
+        let backend = self.db.get_database_backend();
+        let stmt = SQL.statement(backend, shape, values, || {
+            filtered()
                 .order_by_asc(organizations::Column::Name)
                 .order_by_asc(organizations::Column::Id)
                 .limit(fetch_limit(page))
-                .offset(page.offset()),
-        )
-        .await
-        .map_err(db_err)?;
+                .offset(page.offset())
+                .build(backend)
+        });
+        let mut rows: Vec<OrgRow> = direct::all(&self.db, stmt).await.map_err(db_err)?;
         let total = match known_total(&mut rows, page) {
             Some(n) => n,
-            None => q.count(&self.db).await.map_err(db_err)?,
+            None => filtered().count(&self.db).await.map_err(db_err)?,
         };
         let items = rows
             .into_iter()

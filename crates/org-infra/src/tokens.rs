@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::db::sql_cache::SqlCache;
 use crate::db::{begin_write, corrupt, db_err, from_db, to_db};
 use crate::entities::{api_keys, sessions};
 
@@ -38,7 +39,7 @@ impl SeaTokens {
         h: &TokenHash,
         org: Option<Uuid>,
     ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        static SQL: SqlCache<2> = SqlCache::new();
         let row = with_org::find::<sessions::Entity>(
             &self.db,
             &SQL,
@@ -58,7 +59,7 @@ impl SeaTokens {
         h: &TokenHash,
         org: Option<Uuid>,
     ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
-        static SQL: with_org::SqlCache = with_org::SqlCache::new();
+        static SQL: SqlCache<2> = SqlCache::new();
         let row = with_org::find::<api_keys::Entity>(
             &self.db,
             &SQL,

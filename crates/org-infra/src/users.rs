@@ -85,8 +85,15 @@ pub(crate) fn public(
     }
 }
 
-/// `LOWER(col) LIKE '%needle%'`, with the user's `%`, `_` and `\` taken literally.
+/// `LOWER(col) LIKE '%needle%'`, with the user's `%`, `_` and `\` taken literally; the
+/// pattern bound is [`contains_pattern`]'s.
 pub(crate) fn contains_ci(col: impl IntoSimpleExpr, needle: &str) -> SimpleExpr {
+    Expr::expr(Func::lower(col.into_simple_expr()))
+        .like(LikeExpr::new(contains_pattern(needle)).escape('\\'))
+}
+
+/// The `LIKE` pattern of [`contains_ci`].
+pub(crate) fn contains_pattern(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
     for c in needle.to_lowercase().chars() {
@@ -96,7 +103,7 @@ pub(crate) fn contains_ci(col: impl IntoSimpleExpr, needle: &str) -> SimpleExpr 
         pattern.push(c);
     }
     pattern.push('%');
-    Expr::expr(Func::lower(col.into_simple_expr())).like(LikeExpr::new(pattern).escape('\\'))
+    pattern
 }
 
 fn active_model(user: &User, password_hash: Option<String>) -> users::ActiveModel {

@@ -18,7 +18,7 @@ use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::sqlite::SqliteRow;
 use sea_orm::sqlx::{self, AssertSqlSafe, Executor, IntoArguments, Pool};
 use sea_orm::{
-    ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, QueryTrait, RuntimeErr, Statement, Values,
+    ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
 
@@ -116,33 +116,26 @@ where
     .map_err(query_err)
 }
 
-/// The first row of a sea-orm query as a `T` (which reads the query's columns in order).
+/// The first row of `stmt` as a `T` (which reads the statement's columns in order).
 ///
 /// # Errors
 /// As [`query_one`] and [`Row::read`].
 pub(crate) async fn one<T: ReadColumns>(
     db: &DatabaseConnection,
-    q: &impl QueryTrait,
+    stmt: Statement,
 ) -> Result<Option<T>, DbErr> {
-    query_one(db, q.build(db.get_database_backend()))
-        .await?
-        .map(|r| r.read())
-        .transpose()
+    query_one(db, stmt).await?.map(|r| r.read()).transpose()
 }
 
-/// Every row of a sea-orm query as a `T` (which reads the query's columns in order).
+/// Every row of `stmt` as a `T` (which reads the statement's columns in order).
 ///
 /// # Errors
 /// As [`query_one`] and [`Row::read`].
 pub(crate) async fn all<T: ReadColumns>(
     db: &DatabaseConnection,
-    q: &impl QueryTrait,
+    stmt: Statement,
 ) -> Result<Vec<T>, DbErr> {
-    query_all(db, q.build(db.get_database_backend()))
-        .await?
-        .iter()
-        .map(Row::read)
-        .collect()
+    query_all(db, stmt).await?.iter().map(Row::read).collect()
 }
 
 fn parts(stmt: Statement) -> (AssertSqlSafe<String>, SqlxValues) {

@@ -6,19 +6,22 @@ use org_domain::pagination::{Page, PageRequest};
 use org_domain::roles::RoleKey;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Value,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{corrupt, db_err, fetch_limit, from_db, known_total, to_db};
+use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
+use crate::db::sql_cache::SqlCache;
+use crate::db::{corrupt, db_err, direct, fetch_limit, from_db, known_total, to_db};
 use crate::entities::invitations::{self, Column as I};
 use crate::entities::{organizations, users};
 use crate::users::public;
 
-/// An invitation with its organization and inviter.
-#[derive(Debug, FromQueryResult)]
+/// An invitation with its organization and inviter: the columns of [`select`], in its
+/// order (read by position, see [`crate::db::columns`]).
+#[derive(Debug)]
 pub(super) struct InvitationRow {
     id: Uuid,
     organization_id: Uuid,
@@ -37,6 +40,31 @@ pub(super) struct InvitationRow {
     inviter_email: Option<String>,
     inviter_avatar_url: Option<String>,
 }
+
+impl ReadColumns for InvitationRow {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            organization_id: c.get("organization_id")?,
+            email: c.get("email")?,
+            role: c.get("role")?,
+            status: c.get("status")?,
+            inviter_id: c.get("inviter_id")?,
+            expires_at: c.get("expires_at")?,
+            responded_at: c.get("responded_at")?,
+            created_at: c.get("created_at")?,
+            updated_at: c.get("updated_at")?,
+            org_name: c.get("org_name")?,
+            org_slug: c.get("org_slug")?,
+            inviter_username: c.get("inviter_username")?,
+            inviter_name: c.get("inviter_name")?,
+            inviter_email: c.get("inviter_email")?,
+            inviter_avatar_url: c.get("inviter_avatar_url")?,
+        })
+    }
+}
+
+from_query_result_by_position!(InvitationRow);
 
 impl InvitationRow {
     /// The invitation with its stored status.
@@ -75,9 +103,23 @@ pub(super) fn status(s: &str) -> Result<InvitationStatus> {
     InvitationStatus::parse("status", s).map_err(|e| corrupt("invitation status", e))
 }
 
-/// `SELECT invitations.*, org and inviter fields FROM invitations JOIN …`.
+/// `SELECT <the invitation's columns but its token hash>, org and inviter fields FROM
+/// invitations JOIN …`: [`InvitationRow`]'s columns in its order.
 fn select() -> Select<invitations::Entity> {
     invitations::Entity::find()
+        .select_only()
+        .columns([
+            I::Id,
+            I::OrganizationId,
+            I::Email,
+            I::Role,
+            I::Status,
+            I::InviterId,
+            I::ExpiresAt,
+            I::RespondedAt,
+            I::CreatedAt,
+            I::UpdatedAt,
+        ])
         .join(
             JoinType::InnerJoin,
             invitations::Relation::Organization.def(),
@@ -126,32 +168,86 @@ fn status_at(wanted: InvitationStatus, now: OffsetDateTime) -> Condition {
     }
 }
 
-/// A page of the invitations matching `scope` (an org or a recipient) and, optionally, a
-/// status at `now`; newest first, each with its status at `now`.
-pub(super) async fn list<C: ConnectionTrait>(
-    db: &C,
-    scope: Condition,
+/// Whose invitations a listing shows.
+#[derive(Clone, Copy)]
+pub(super) enum Scope<'a> {
+    /// An organization's.
+    Org(Uuid),
+    /// Those sent to a (normalized) email address.
+    Email(&'a str),
+}
+
+impl Scope<'_> {
+    fn condition(self) -> Condition {
+        match self {
+            Self::Org(id) => Condition::all().add(I::OrganizationId.eq(id)),
+            Self::Email(email) => Condition::all().add(I::Email.eq(email)),
+        }
+    }
+
+    fn value(self) -> Value {
+        match self {
+            Self::Org(id) => id.into(),
+            Self::Email(email) => email.into(),
+        }
+    }
+}
+
+/// The values of [`status_at`], in its order.
+fn status_values(wanted: InvitationStatus, now: OffsetDateTime) -> Vec<Value> {
+    let now = to_db(now);
+    match wanted {
+        InvitationStatus::Pending => vec![wanted.as_str().into(), now.into()],
+        InvitationStatus::Expired => vec![
+            wanted.as_str().into(),
+            InvitationStatus::Pending.as_str().into(),
+            now.into(),
+        ],
+        other => vec![other.as_str().into()],
+    }
+}
+
+/// A page of the invitations matching `scope` and, optionally, a status at `now`; newest
+/// first, each with its status at `now`.
+pub(super) async fn list(
+    db: &DatabaseConnection,
+    scope: Scope<'_>,
     wanted: Option<InvitationStatus>,
     now: OffsetDateTime,
     page: PageRequest,
 ) -> Result<Page<Invitation>> {
-    let mut q = select().filter(scope);
-    if let Some(s) = wanted {
-        q = q.filter(status_at(s, now));
-    }
-    let mut rows = q
-        .clone()
-        .order_by_desc(I::CreatedAt)
-        .order_by_desc(I::Id)
-        .limit(fetch_limit(page))
-        .offset(page.offset())
-        .into_model::<InvitationRow>()
-        .all(db)
-        .await
-        .map_err(db_err)?;
+    // Scope × status condition (none, pending, expired, one stored status).
+    static SQL: SqlCache<8> = SqlCache::new();
+    let filtered = || {
+        let q = select().filter(scope.condition());
+        match wanted {
+            Some(s) => q.filter(status_at(s, now)),
+            None => q,
+        }
+    };
+    let shape = 4 * usize::from(matches!(scope, Scope::Email(_)))
+        + match wanted {
+            None => 0,
+            Some(InvitationStatus::Pending) => 1,
+            Some(InvitationStatus::Expired) => 2,
+            Some(_) => 3,
+        };
+    let mut values = vec![scope.value()];
+    values.extend(wanted.map(|s| status_values(s, now)).unwrap_or_default());
+    values.extend([fetch_limit(page).into(), page.offset().into()]);
+    let backend = db.get_database_backend();
+    let stmt = SQL.statement(backend, shape, values, || {
+        filtered()
+            .order_by_desc(I::CreatedAt)
+            .order_by_desc(I::Id)
+            .limit(fetch_limit(page))
+            .offset(page.offset())
+            .build(backend)
+    });
+    let mut rows: Vec<InvitationRow> = direct::all(db, stmt).await.map_err(db_err)?;
     let total = match known_total(&mut rows, page) {
         Some(n) => n,
-        None => q.count(db).await.map_err(db_err)?,
+        None => filtered().count(db).await.map_err(db_err)?,
     };
     let items = rows
         .into_iter()

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::sqlx::types::Json;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, Select,
+    RelationTrait, Select, Value,
 };
 use uuid::Uuid;
 
@@ -134,6 +134,33 @@ pub(crate) enum RoleOf {
     Optional(Uuid),
     /// `INNER JOIN` this user's membership (only their orgs).
     Required(Uuid),
+}
+
+impl RoleOf {
+    /// The values [`select`] binds for this role, in its order: the NULLs it selects in
+    /// place of the columns it does not join, then the user in the membership's join.
+    pub(crate) fn values(self) -> Vec<Value> {
+        let no_custom_role = || {
+            [
+                Option::<Uuid>::None.into(),
+                Option::<String>::None.into(),
+                Option::<serde_json::Value>::None.into(),
+            ]
+        };
+        match self {
+            Self::Nobody => {
+                let mut v = vec![Option::<String>::None.into()];
+                v.extend(no_custom_role());
+                v
+            }
+            Self::Optional(user) => vec![user.into()],
+            Self::Required(user) => {
+                let mut v = Vec::from(no_custom_role());
+                v.push(user.into());
+                v
+            }
+        }
+    }
 }
 
 /// `SELECT organizations.*, owner fields, role FROM organizations JOIN users …`; one

@@ -10,15 +10,14 @@
 //! [`OrganizationRepository::access`]: org_domain::ports::OrganizationRepository::access
 use org_domain::Result;
 use org_domain::organizations::OrgAccess;
-use std::sync::OnceLock;
-
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable, Statement, Value};
+use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, Value};
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns};
 use crate::db::db_err;
 use crate::db::direct;
+use crate::db::sql_cache::SqlCache;
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::OrgRow;
 
@@ -129,50 +128,8 @@ fn org_part<E: EntityTrait>(q: &mut SelectStatement, user_id: E::Column, org_id:
     );
 }
 
-/// The statement's SQL for each backend, with and without the org, built on first use: the
-/// hot path only binds the values (building the ~50-column select took more CPU than
-/// PostgreSQL spends on it).
-pub(super) struct SqlCache {
-    postgres: [OnceLock<String>; 2],
-    sqlite: [OnceLock<String>; 2],
-}
-
-impl SqlCache {
-    pub(super) const fn new() -> Self {
-        Self {
-            postgres: [OnceLock::new(), OnceLock::new()],
-            sqlite: [OnceLock::new(), OnceLock::new()],
-        }
-    }
-
-    /// The statement for `hash` and `org_id`. The values go in the order their
-    /// placeholders appear: the org in three joins, then the hash in the `WHERE`.
-    fn statement<E: EntityTrait>(
-        &self,
-        backend: DbBackend,
-        token_hash: E::Column,
-        user_id: E::Column,
-        hash: String,
-        org_id: Option<Uuid>,
-    ) -> Statement {
-        let build = || {
-            backend.build(&statement::<E>(
-                token_hash,
-                user_id,
-                String::new(),
-                org_id.map(|_| Uuid::nil()),
-            ))
-        };
-        let with_org = usize::from(org_id.is_some());
-        let sql = match backend {
-            DbBackend::Postgres => self.postgres[with_org].get_or_init(|| build().sql).clone(),
-            DbBackend::Sqlite => self.sqlite[with_org].get_or_init(|| build().sql).clone(),
-            _ => build().sql,
-        };
-        Statement::from_sql_and_values(backend, sql, values(hash, org_id))
-    }
-}
-
+/// The statement's values, in the order of their placeholders: the org in three joins, then
+/// the hash in the `WHERE`.
 fn values(hash: String, org_id: Option<Uuid>) -> Vec<Value> {
     match org_id {
         Some(org) => vec![org.into(), org.into(), org.into(), hash.into()],
@@ -185,7 +142,7 @@ fn values(hash: String, org_id: Option<Uuid>) -> Vec<Value> {
 /// columns, the user's, then [`OrgRow`]'s — all NULL when the org does not exist.
 pub(super) async fn find<E>(
     db: &DatabaseConnection,
-    cache: &SqlCache,
+    cache: &SqlCache<2>,
     token_hash: E::Column,
     user_id: E::Column,
     hash: String,
@@ -195,7 +152,15 @@ where
     E: EntityTrait,
     E::Model: ReadColumns,
 {
-    let stmt = cache.statement::<E>(db.get_database_backend(), token_hash, user_id, hash, org_id);
+    // Building the ~50-column select took more CPU than PostgreSQL spends on it.
+    let backend = db.get_database_backend();
+    let built = hash.clone();
+    let stmt = cache.statement(
+        backend,
+        usize::from(org_id.is_some()),
+        values(hash, org_id),
+        || backend.build(&statement::<E>(token_hash, user_id, built, org_id)),
+    );
     let Some(row) = direct::query_one(db, stmt).await.map_err(db_err)? else {
         return Ok(None);
     };
@@ -220,50 +185,33 @@ where
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::DbBackend;
+
     use super::*;
     use crate::entities::sessions;
 
-    /// The cached SQL is bound with [`values`]: their order must be the placeholders'.
+    /// The listed values are those the statement binds, in its order, on both backends and
+    /// in both shapes (the cache asserts it in debug builds).
     #[test]
     fn values_follow_the_placeholders() {
+        let cache = SqlCache::<2>::new();
         for org in [Some(Uuid::from_u128(7)), None] {
             for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-                let built = backend.build(&statement::<sessions::Entity>(
-                    sessions::Column::TokenHash,
-                    sessions::Column::UserId,
-                    "abc".into(),
-                    org,
-                ));
-                let cached = SqlCache::new().statement::<sessions::Entity>(
+                let stmt = cache.statement(
                     backend,
-                    sessions::Column::TokenHash,
-                    sessions::Column::UserId,
-                    "abc".into(),
-                    org,
+                    usize::from(org.is_some()),
+                    values("abc".into(), org),
+                    || {
+                        backend.build(&statement::<sessions::Entity>(
+                            sessions::Column::TokenHash,
+                            sessions::Column::UserId,
+                            "abc".into(),
+                            org,
+                        ))
+                    },
                 );
-                assert_eq!(cached.sql, built.sql);
-                assert_eq!(cached.values, built.values);
+                assert_eq!(stmt.sql.contains("organizations"), org.is_some());
             }
         }
-    }
-
-    /// One cache serves both forms without mixing them up.
-    #[test]
-    fn the_cache_keeps_both_forms_apart() {
-        let cache = SqlCache::new();
-        let stmt = |org| {
-            cache.statement::<sessions::Entity>(
-                DbBackend::Postgres,
-                sessions::Column::TokenHash,
-                sessions::Column::UserId,
-                "abc".into(),
-                org,
-            )
-        };
-        let with = stmt(Some(Uuid::from_u128(7)));
-        let without = stmt(None);
-        assert!(with.sql.contains("organizations"));
-        assert!(!without.sql.contains("organizations"));
-        assert_eq!(stmt(None).sql, without.sql);
     }
 }

@@ -1,8 +1,10 @@
 use org_domain::audit::AuditFilter;
 use org_domain::auth::TokenHash;
+use org_domain::invitations::InvitationFilter;
 use org_domain::members::MemberFilter;
 use org_domain::organizations::{OrgFilter, OrgRef};
 use org_domain::pagination::PageRequest;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::both;
@@ -50,6 +52,17 @@ async fn closed_database_is_unavailable() {
         .access(&OrgRef::Id(org), Uuid::now_v7())
         .await;
     assert_eq!(crate::code(access), "service_unavailable");
+    let invitations = t
+        .ports
+        .invitations
+        .list(
+            org,
+            &InvitationFilter::default(),
+            OffsetDateTime::now_utc(),
+            PageRequest::default(),
+        )
+        .await;
+    assert_eq!(crate::code(invitations), "service_unavailable");
 }
 
 async fn list_and_ping(t: &TestDb) {

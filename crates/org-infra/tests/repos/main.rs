@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod invitations;
+mod listings;
 mod members;
 mod organizations;
 mod outbox;
