@@ -49,7 +49,7 @@ impl SeaTokens {
             org,
         )
         .await?;
-        row.map(|(s, u, org)| Ok((session(s)?, crate::users::to_domain(u)?, org)))
+        row.map(|(s, u, org)| Ok((session(s)?, u.into_domain()?, org)))
             .transpose()
     }
 
@@ -69,7 +69,7 @@ impl SeaTokens {
             org,
         )
         .await?;
-        row.map(|(k, u, org)| Ok((api_key(k)?, crate::users::to_domain(u)?, org)))
+        row.map(|(k, u, org)| Ok((api_key(k)?, u.into_domain()?, org)))
             .transpose()
     }
 }

@@ -7,14 +7,16 @@ use org_domain::users::{PublicUser, User};
 use org_domain::values::Email;
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use sea_orm::sqlx::types::Json;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, NotSet,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoSimpleExpr, NotSet,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::db::columns::{Columns, ReadColumns};
 use crate::db::{
     Unique, begin_write, corrupt, db_err, fetch_limit, from_db, known_total, on_unique, to_db,
 };
@@ -39,25 +41,118 @@ impl SeaUsers {
     }
 }
 
+/// A user row without its secrets (`password_hash`, `totp_secret`), which no request after
+/// login needs: the columns of [`UserRow::COLUMNS`], in their order. What authentication
+/// reads on every request (`tokens::with_org`), so the secrets stay off the hot path.
+#[derive(Debug)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    email: String,
+    username: String,
+    name: Option<String>,
+    avatar_url: Option<String>,
+    company: Option<String>,
+    job_title: Option<String>,
+    metadata: serde_json::Value,
+    is_active: bool,
+    is_superuser: bool,
+    is_service_account: bool,
+    is_onboarded: bool,
+    two_factor_enabled: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl UserRow {
+    /// The columns read, in order.
+    pub(crate) const COLUMNS: [U; 15] = [
+        U::Id,
+        U::Email,
+        U::Username,
+        U::Name,
+        U::AvatarUrl,
+        U::Company,
+        U::JobTitle,
+        U::Metadata,
+        U::IsActive,
+        U::IsSuperuser,
+        U::IsServiceAccount,
+        U::IsOnboarded,
+        U::TwoFactorEnabled,
+        U::CreatedAt,
+        U::UpdatedAt,
+    ];
+
+    /// The domain user.
+    pub(crate) fn into_domain(self) -> Result<User> {
+        Ok(User {
+            id: self.id,
+            email: Email::parse(&self.email).map_err(|e| corrupt("email", e))?,
+            username: self.username,
+            name: self.name,
+            avatar_url: self.avatar_url,
+            company: self.company,
+            job_title: self.job_title,
+            metadata: self.metadata,
+            is_active: self.is_active,
+            is_superuser: self.is_superuser,
+            is_service_account: self.is_service_account,
+            is_onboarded: self.is_onboarded,
+            two_factor_enabled: self.two_factor_enabled,
+            created: from_db(self.created_at),
+            updated: from_db(self.updated_at),
+        })
+    }
+}
+
+impl ReadColumns for UserRow {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            email: c.get("email")?,
+            username: c.get("username")?,
+            name: c.get("name")?,
+            avatar_url: c.get("avatar_url")?,
+            company: c.get("company")?,
+            job_title: c.get("job_title")?,
+            metadata: c.get::<Json<serde_json::Value>>("metadata")?.0,
+            is_active: c.get("is_active")?,
+            is_superuser: c.get("is_superuser")?,
+            is_service_account: c.get("is_service_account")?,
+            is_onboarded: c.get("is_onboarded")?,
+            two_factor_enabled: c.get("two_factor_enabled")?,
+            created_at: c.get("created_at")?,
+            updated_at: c.get("updated_at")?,
+        })
+    }
+}
+
+impl From<users::Model> for UserRow {
+    /// The row without its secrets.
+    fn from(m: users::Model) -> Self {
+        Self {
+            id: m.id,
+            email: m.email,
+            username: m.username,
+            name: m.name,
+            avatar_url: m.avatar_url,
+            company: m.company,
+            job_title: m.job_title,
+            metadata: m.metadata,
+            is_active: m.is_active,
+            is_superuser: m.is_superuser,
+            is_service_account: m.is_service_account,
+            is_onboarded: m.is_onboarded,
+            two_factor_enabled: m.two_factor_enabled,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 /// The domain user of a row.
 pub(crate) fn to_domain(m: users::Model) -> Result<User> {
-    Ok(User {
-        id: m.id,
-        email: Email::parse(&m.email).map_err(|e| corrupt("email", e))?,
-        username: m.username,
-        name: m.name,
-        avatar_url: m.avatar_url,
-        company: m.company,
-        job_title: m.job_title,
-        metadata: m.metadata,
-        is_active: m.is_active,
-        is_superuser: m.is_superuser,
-        is_service_account: m.is_service_account,
-        is_onboarded: m.is_onboarded,
-        two_factor_enabled: m.two_factor_enabled,
-        created: from_db(m.created_at),
-        updated: from_db(m.updated_at),
-    })
+    UserRow::from(m).into_domain()
 }
 
 /// `404 user_not_found`: a write referenced a user that does not exist.

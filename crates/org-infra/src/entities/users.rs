@@ -29,27 +29,3 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-impl crate::db::columns::ReadColumns for Model {
-    fn read(c: &mut crate::db::columns::Columns<'_>) -> Result<Self, DbErr> {
-        Ok(Self {
-            id: c.get("id")?,
-            email: c.get("email")?,
-            username: c.get("username")?,
-            name: c.get("name")?,
-            avatar_url: c.get("avatar_url")?,
-            company: c.get("company")?,
-            job_title: c.get("job_title")?,
-            metadata: c.get::<sea_orm::sqlx::types::Json<Json>>("metadata")?.0,
-            password_hash: c.get("password_hash")?,
-            is_active: c.get("is_active")?,
-            is_superuser: c.get("is_superuser")?,
-            is_service_account: c.get("is_service_account")?,
-            is_onboarded: c.get("is_onboarded")?,
-            two_factor_enabled: c.get("two_factor_enabled")?,
-            totp_secret: c.get("totp_secret")?,
-            created_at: c.get("created_at")?,
-            updated_at: c.get("updated_at")?,
-        })
-    }
-}

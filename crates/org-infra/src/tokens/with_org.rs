@@ -20,6 +20,7 @@ use crate::db::direct;
 use crate::db::sql_cache::SqlCache;
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::OrgRow;
+use crate::users::UserRow;
 
 /// Table aliases; every column is selected as `<alias>_<column>`.
 const TOKEN: &str = "t";
@@ -35,7 +36,15 @@ fn a(name: &str) -> Alias {
 
 /// Every column of `E` under `table`, as `<table>_<column>`.
 fn all_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
-    for c in E::Column::iter() {
+    columns(q, table, E::Column::iter());
+}
+
+/// `columns` under `table`, as `<table>_<column>`.
+fn columns<C>(q: &mut SelectStatement, table: &str, columns: impl IntoIterator<Item = C>)
+where
+    C: IdenStatic + Copy + 'static,
+{
+    for c in columns {
         q.expr_as(
             Expr::col((a(table), c)),
             a(&format!("{table}_{}", c.as_str())),
@@ -43,7 +52,7 @@ fn all_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
     }
 }
 
-/// `SELECT t.*, u.* [, o.* …] FROM <token table> t JOIN users u [LEFT JOIN organizations o
+/// `SELECT t.*, u.<UserRow's columns> [, o.* …] FROM <token table> t JOIN users u [LEFT JOIN organizations o
 /// ON o.id = <org_id> …] WHERE t.token_hash = <hash>`.
 fn statement<E: EntityTrait>(
     token_hash: E::Column,
@@ -53,7 +62,9 @@ fn statement<E: EntityTrait>(
 ) -> SelectStatement {
     let mut q = Query::select();
     all_columns::<E>(&mut q, TOKEN);
-    all_columns::<users::Entity>(&mut q, USER);
+    // The user without the secrets (password hash, TOTP secret) no request after login
+    // needs.
+    columns(&mut q, USER, UserRow::COLUMNS);
     q.from_as(E::default(), a(TOKEN)).join_as(
         JoinType::InnerJoin,
         users::Entity,
@@ -139,7 +150,7 @@ fn values(hash: String, org_id: Option<Uuid>) -> Vec<Value> {
 
 /// The token row `M` (of entity `E`), its user and, when `org_id` is given, the org, by
 /// token hash. The row is read by position (see [`crate::db::columns`]): the token's
-/// columns, the user's, then [`OrgRow`]'s — all NULL when the org does not exist.
+/// columns, the user's ([`UserRow`]: no secrets), then [`OrgRow`]'s — all NULL when the org does not exist.
 pub(super) async fn find<E>(
     db: &DatabaseConnection,
     cache: &SqlCache<2>,
@@ -147,7 +158,7 @@ pub(super) async fn find<E>(
     user_id: E::Column,
     hash: String,
     org_id: Option<Uuid>,
-) -> Result<Option<(E::Model, users::Model, Option<OrgAccess>)>>
+) -> Result<Option<(E::Model, UserRow, Option<OrgAccess>)>>
 where
     E: EntityTrait,
     E::Model: ReadColumns,
@@ -166,7 +177,7 @@ where
     };
     let mut cols = Columns::of(&row);
     let token = E::Model::read(&mut cols).map_err(db_err)?;
-    let user = users::Model::read(&mut cols).map_err(db_err)?;
+    let user = UserRow::read(&mut cols).map_err(db_err)?;
     if org_id.is_none() {
         debug_assert!(cols.is_at_end());
         return Ok(Some((token, user, None)));
@@ -191,7 +202,8 @@ mod tests {
     use crate::entities::sessions;
 
     /// The listed values are those the statement binds, in its order, on both backends and
-    /// in both shapes (the cache asserts it in debug builds).
+    /// in both shapes (the cache asserts it in debug builds); the user's secrets are not
+    /// selected.
     #[test]
     fn values_follow_the_placeholders() {
         let cache = SqlCache::<2>::new();
@@ -211,6 +223,9 @@ mod tests {
                     },
                 );
                 assert_eq!(stmt.sql.contains("organizations"), org.is_some());
+                for secret in ["password_hash", "totp_secret"] {
+                    assert!(!stmt.sql.contains(secret), "{secret} in {}", stmt.sql);
+                }
             }
         }
     }
