@@ -839,3 +839,73 @@ async fn member_count_follows_adds_and_removes() {
     let listed = app.get("/api/organizations", &owner).await.expect(200);
     assert_eq!(listed["items"][0]["member_count"], 1);
 }
+
+/// The current-organization shorthands (`/api/organizations/members`, `/roles`,
+/// `/invitations` and their items) are matched on the path as the router reads it —
+/// percent-encoded letters decoded — and only in their own shapes and methods: any other
+/// request under `/api/organizations/<word>/…` reaches `{org}`, which finds organizations
+/// by name too. What a faster routing of the shorthands must keep.
+#[tokio::test]
+async fn shorthand_paths_route_as_the_router_reads_them() {
+    let app = spawn_app().await;
+    let t = app.team("Acme Corp").await;
+    app.set_active_org(&t.owner, &t.org_id).await;
+    // An organization *named* like a shorthand (its slug cannot be: reserved).
+    let named = app.org(&t.owner, "members").await;
+    assert_ne!(named["slug"], "members");
+
+    // Encoded letters are the shorthand, as the plain path is.
+    for path in ["/api/organizations/members", "/api/organizations/%6Dembers"] {
+        let page = app.get(path, &t.owner).await.expect(200);
+        assert_eq!(ids(&page), [t.owner_id.as_str(), &t.admin_id, &t.member_id]);
+    }
+    let roles = app
+        .get("/api/organizations/%72oles", &t.owner)
+        .await
+        .expect(200);
+    let theirs = app
+        .get(&format!("/api/organizations/{}/roles", t.org_id), &t.owner)
+        .await
+        .expect(200);
+    assert_eq!(roles, theirs);
+    let member = format!("/api/organizations/%6Dembers/{}", t.member_id);
+    let m = app
+        .patch(&member, &t.owner, json!({"role": "admin"}))
+        .await
+        .expect(200);
+    assert_eq!(m["role"], "admin");
+    // A method the shorthand's item does not serve is not the shorthand: GET on
+    // `/members/{x}` is the members of the organization named `members`.
+    let theirs = app
+        .get("/api/organizations/members/members", &t.owner)
+        .await
+        .expect(200);
+    assert_eq!(ids(&theirs), [t.owner_id.as_str()]);
+
+    // Deeper paths are the organization named `members`, encoded or not.
+    for path in [
+        "/api/organizations/members/roles/owner",
+        "/api/organizations/%6Dembers/roles/owner",
+    ] {
+        let role = app.get(path, &t.owner).await.expect(200);
+        assert_eq!(role["id"], "owner");
+    }
+    let check = app
+        .post(
+            "/api/organizations/members/permissions/check",
+            &t.owner,
+            json!({"permissions": ["users:update"]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(check["allowed"], true);
+
+    // A trailing slash is neither.
+    for path in [
+        "/api/organizations/members/",
+        "/api/organizations/roles/",
+        "/api/organizations/invitations/",
+    ] {
+        app.get(path, &t.owner).await.expect(404);
+    }
+}
