@@ -26,8 +26,15 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(recipient::list_outbox);
 }
 
-/// Registers the `/invitations` shorthand in the `/api/organizations` scope (before the
-/// `{org}` scope, which would otherwise capture it).
+/// What the current-organization shorthand scope `/api/organizations/invitations` serves: the
+/// methods of [`current_routes`] on the collection and on an item.
+pub(crate) const CURRENT: crate::shorthand::Shorthand = crate::shorthand::Shorthand {
+    collection: &["GET", "POST"],
+    item: &["POST", "DELETE"],
+};
+
+/// Registers the routes of the `/api/organizations/invitations` shorthand scope (guarded by
+/// [`CURRENT`], before the `{org}` scope).
 pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
     use handlers::current;
     cfg.service(current::list_current_invitations)

@@ -44,6 +44,7 @@ pub mod pagination;
 pub mod permissions;
 pub mod rate_limit;
 pub mod roles;
+mod shorthand;
 pub mod users;
 
 /// The default request body limit: 1 MiB.
@@ -94,9 +95,23 @@ fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/api/organizations").configure(|cfg| {
         organizations::collection_routes(cfg);
-        members::current_routes(cfg);
-        roles::current_routes(cfg);
-        invitations::current_routes(cfg);
+        // Each shorthand scope admits only what its routes serve (`shorthand`): anything
+        // else goes on to `{org}`.
+        cfg.service(
+            scope("/members")
+                .guard(members::CURRENT)
+                .configure(members::current_routes),
+        );
+        cfg.service(
+            scope("/roles")
+                .guard(roles::CURRENT)
+                .configure(roles::current_routes),
+        );
+        cfg.service(
+            scope("/invitations")
+                .guard(invitations::CURRENT)
+                .configure(invitations::current_routes),
+        );
         cfg.service(scope("/{org}").configure(|cfg| {
             // Every template in here starts with a fixed segment, so no scope can capture
             // another's paths: the busiest come first.

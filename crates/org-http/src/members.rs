@@ -16,8 +16,15 @@ use crate::users::PublicUserBody;
 
 pub mod handlers;
 
-/// Registers the `/members` shorthand in the `/api/organizations` scope (before the
-/// `{org}` scope, which would otherwise capture it).
+/// What the current-organization shorthand scope `/api/organizations/members` serves: the
+/// methods of [`current_routes`] on the collection and on an item.
+pub(crate) const CURRENT: crate::shorthand::Shorthand = crate::shorthand::Shorthand {
+    collection: &["GET", "POST"],
+    item: &["PATCH", "DELETE"],
+};
+
+/// Registers the routes of the `/api/organizations/members` shorthand scope (guarded by
+/// [`CURRENT`], before the `{org}` scope).
 pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
     use handlers::current;
     cfg.service(current::list_current_members)

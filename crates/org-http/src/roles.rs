@@ -13,8 +13,15 @@ use crate::json::{nullable, opt_ts};
 
 pub mod handlers;
 
-/// Registers the `/roles` shorthand in the `/api/organizations` scope (before the `{org}`
-/// scope, which would otherwise capture it).
+/// What the current-organization shorthand scope `/api/organizations/roles` serves: the
+/// methods of [`current_routes`] on the collection and on an item.
+pub(crate) const CURRENT: crate::shorthand::Shorthand = crate::shorthand::Shorthand {
+    collection: &["GET", "POST"],
+    item: &["GET", "PATCH", "DELETE"],
+};
+
+/// Registers the routes of the `/api/organizations/roles` shorthand scope (guarded by
+/// [`CURRENT`], before the `{org}` scope).
 pub(crate) fn current_routes(cfg: &mut ServiceConfig) {
     use handlers::current;
     cfg.service(current::list_current_roles)

@@ -197,8 +197,8 @@ invitation_routes!(
 invitation_routes!(
     current,
     "of the current organization",
-    collection = "/invitations",
-    item = "/invitations/{id}",
+    collection = "",
+    item = "/{id}",
     params = [],
     ops = [
         list_current_invitations,

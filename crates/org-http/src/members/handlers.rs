@@ -220,8 +220,8 @@ member_routes!(
 member_routes!(
     current,
     "of the current organization",
-    collection = "/members",
-    item = "/members/{user_id}",
+    collection = "",
+    item = "/{user_id}",
     params = [],
     ops = [
         list_current_members,

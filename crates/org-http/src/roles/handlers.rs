@@ -218,8 +218,8 @@ role_routes!(
 role_routes!(
     current,
     "of the current organization",
-    collection = "/roles",
-    item = "/roles/{id}",
+    collection = "",
+    item = "/{id}",
     params = [],
     ops = [
         list_current_roles,
