@@ -21,7 +21,7 @@ use crate::db::{
     on_unique, to_db,
 };
 use crate::entities::{members, organizations, users};
-use crate::organizations::lock;
+use crate::organizations::lock_owner;
 use crate::roles::{ensure_holdable, unknown_role};
 use crate::users::{contains_ci, contains_pattern, user_not_found};
 
@@ -74,9 +74,10 @@ fn count(org_id: Uuid, delta: i64) -> UpdateStatement {
         .into_query()
 }
 
-/// Locks the org (see `lock`): the start of every owner-sensitive change.
-async fn lock_org(txn: &DatabaseTransaction, org_id: Uuid) -> Result<organizations::Model> {
-    lock(txn, org_id)
+/// Locks the org (see `lock_owner`) and answers its owner of record: the start of every
+/// owner-sensitive change.
+async fn lock_org(txn: &DatabaseTransaction, org_id: Uuid) -> Result<Uuid> {
+    lock_owner(txn, org_id)
         .await?
         .ok_or_else(|| DomainError::not_found("organization"))
 }
@@ -188,7 +189,7 @@ impl MemberRepository for SeaMembers {
         rules: &RoleChangeRules,
     ) -> Result<Member> {
         let txn = begin_write(&self.db).await?;
-        let org = lock_org(&txn, org_id).await?;
+        let owner = lock_org(&txn, org_id).await?;
         let (mut member, current, custom) = query::with_roles(&txn, org_id, user_id, Some(role))
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
@@ -212,7 +213,7 @@ impl MemberRepository for SeaMembers {
             owners::ensure_not_last(&txn, org_id).await?;
         }
         // The heir is another owner, whatever this member's row says: it can go first.
-        if org.owner_id == user_id && !role.is_owner() {
+        if owner == user_id && !role.is_owner() {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
         let update = members::Entity::update_many()
@@ -231,7 +232,7 @@ impl MemberRepository for SeaMembers {
 
     async fn remove(&self, org_id: Uuid, user_id: Uuid, rules: &RemovalRules) -> Result<()> {
         let txn = begin_write(&self.db).await?;
-        let org = lock_org(&txn, org_id).await?;
+        let owner = lock_org(&txn, org_id).await?;
         let (member, current, _) = query::with_roles(&txn, org_id, user_id, None)
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
@@ -242,7 +243,7 @@ impl MemberRepository for SeaMembers {
         // The heir is another owner, whatever this member's row says: it can go first. It
         // stays a statement of its own: it writes the org's row, which the count below
         // writes too, and one statement must not write a row twice.
-        if org.owner_id == user_id {
+        if owner == user_id {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
         let delete = members::Entity::delete_by_id((org_id, user_id)).into_query();

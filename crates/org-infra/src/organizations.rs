@@ -26,8 +26,8 @@ use crate::users::{contains_ci, contains_pattern, user_not_found};
 pub(crate) mod query;
 mod transfer;
 
-pub(crate) use query::lock;
 use query::{OrgRow, RoleOf, select};
+pub(crate) use query::{lock, lock_owner};
 
 const SLUG_OR_ID_TAKEN: &[Unique] = &[
     Unique {

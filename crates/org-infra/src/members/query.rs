@@ -2,7 +2,7 @@
 use org_domain::Result;
 use org_domain::members::Member;
 use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QuerySelect, QueryTrait, RelationTrait, Select,
@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
+use crate::db::sql_cache::SqlCache;
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{custom_roles, members, users};
 use crate::roles::GrantRow;
@@ -123,6 +124,28 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
     user_id: Uuid,
     new: Option<RoleKey>,
 ) -> Result<Option<(Member, MemberRole, Option<CustomRoleGrant>)>> {
+    static SQL: SqlCache<1> = SqlCache::new();
+    let new = new.map(|k| k.to_string());
+    // The `new` key in its join, then the membership's org and user.
+    let values = vec![new.clone().into(), org_id.into(), user_id.into()];
+    let backend = db.get_database_backend();
+    let stmt = SQL.statement(backend, 0, values, || {
+        backend.build(&with_roles_statement(org_id, user_id, new))
+    });
+    let Some(res) = db.query_one_raw(stmt).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    let row = MemberWithRoles::from_query_result(&res, "").map_err(db_err)?;
+    let member = row.member.into_domain()?;
+    let current = MemberRole {
+        key: member.role,
+        custom: row.current.into_grant()?,
+    };
+    Ok(Some((member, current, row.new.into_grant()?)))
+}
+
+/// [`with_roles`]'s statement.
+fn with_roles_statement(org_id: Uuid, user_id: Uuid, new: Option<String>) -> SelectStatement {
     let mut q = select(org_id)
         .filter(members::Column::UserId.eq(user_id))
         .into_query();
@@ -131,7 +154,7 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
     let keys: [(&str, SimpleExpr); 2] = [
         ("cur", Expr::col((members::Entity, members::Column::Role))),
         // `= NULL` matches nothing: no `new`, no custom role.
-        ("new", Expr::value(new.map(|k| k.to_string()))),
+        ("new", Expr::value(new)),
     ];
     for (prefix, key) in keys {
         let alias = Alias::new(prefix);
@@ -157,15 +180,5 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
             );
         }
     }
-    let stmt = db.get_database_backend().build(&q);
-    let Some(res) = db.query_one_raw(stmt).await.map_err(db_err)? else {
-        return Ok(None);
-    };
-    let row = MemberWithRoles::from_query_result(&res, "").map_err(db_err)?;
-    let member = row.member.into_domain()?;
-    let current = MemberRole {
-        key: member.role,
-        custom: row.current.into_grant()?,
-    };
-    Ok(Some((member, current, row.new.into_grant()?)))
+    q
 }

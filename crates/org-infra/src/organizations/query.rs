@@ -8,11 +8,12 @@ use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::sqlx::types::Json;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, Select, Value,
+    QueryTrait, RelationTrait, Select, Value,
 };
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
+use crate::db::sql_cache::SqlCache;
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::roles::GrantRow;
@@ -230,5 +231,28 @@ pub(crate) async fn lock<C: ConnectionTrait>(
         .lock_exclusive()
         .one(txn)
         .await
+        .map_err(db_err)
+}
+
+/// [`lock`] for the writes that need only the org's owner of record (a member's role
+/// change or removal, on every `PATCH …/members/{user_id}`): the same row lock, with one
+/// column read instead of the whole row (settings and metadata parsed from JSON), its SQL
+/// built once.
+pub(crate) async fn lock_owner<C: ConnectionTrait>(txn: &C, org_id: Uuid) -> Result<Option<Uuid>> {
+    static SQL: SqlCache<1> = SqlCache::new();
+    let backend = txn.get_database_backend();
+    let stmt = SQL.statement(backend, 0, vec![org_id.into()], || {
+        organizations::Entity::find()
+            .select_only()
+            .column(organizations::Column::OwnerId)
+            .filter(organizations::Column::Id.eq(org_id))
+            .lock_exclusive()
+            .build(backend)
+    });
+    let Some(row) = txn.query_one_raw(stmt).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    row.try_get::<Uuid>("", "owner_id")
+        .map(Some)
         .map_err(db_err)
 }
