@@ -88,7 +88,8 @@ pub struct AppState {
 /// one by one — each handler is one — every check zeroing a segment table, each dynamic
 /// one running a regex).
 /// Within the outer scope the current-organization shorthands (`/members`, `/roles`,
-/// `/invitations`) come before `{org}`, which would otherwise capture them. Unmatched paths
+/// `/invitations`) come before `{org}`, which would otherwise capture them, in scopes whose
+/// guards pass everything they do not serve on to `{org}` (`shorthand`). Unmatched paths
 /// fall through to the app's default service (`middleware::fallback`) from any scope, so
 /// 404 and 405 answers do not depend on this layout.
 fn routes(cfg: &mut ServiceConfig) {

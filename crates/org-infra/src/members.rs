@@ -31,6 +31,13 @@ mod query;
 pub(crate) use query::get;
 use query::{MemberRow, select};
 
+/// The user columns a member search looks in.
+const SEARCHED: [users::Column; 3] = [
+    users::Column::Name,
+    users::Column::Username,
+    users::Column::Email,
+];
+
 const ALREADY_MEMBER: &[Unique] = &[Unique {
     needle: "",
     code: "already_member",
@@ -98,10 +105,9 @@ impl MemberRepository for SeaMembers {
             let mut q = select(org_id);
             if let Some(s) = search {
                 q = q.filter(
-                    Condition::any()
-                        .add(contains_ci(users::Column::Name, s))
-                        .add(contains_ci(users::Column::Username, s))
-                        .add(contains_ci(users::Column::Email, s)),
+                    SEARCHED
+                        .into_iter()
+                        .fold(Condition::any(), |c, col| c.add(contains_ci(col, s))),
                 );
             }
             if let Some(role) = filter.role {
@@ -118,7 +124,7 @@ impl MemberRepository for SeaMembers {
         let mut values = vec![org_id.into()];
         if let Some(s) = search {
             let pattern = Value::from(contains_pattern(s));
-            values.extend([pattern.clone(), pattern.clone(), pattern]);
+            values.extend(std::iter::repeat_n(pattern, SEARCHED.len()));
         }
         values.extend(filter.role.map(|r| r.to_string().into()));
         values.extend([fetch.into(), page.offset().into()]);

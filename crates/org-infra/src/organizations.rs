@@ -29,6 +29,10 @@ mod transfer;
 use query::{OrgRow, RoleOf, select};
 pub(crate) use query::{lock, lock_owner};
 
+/// The columns an organization search looks in.
+const SEARCHED: [organizations::Column; 2] =
+    [organizations::Column::Name, organizations::Column::Slug];
+
 const SLUG_OR_ID_TAKEN: &[Unique] = &[
     Unique {
         needle: "slug",
@@ -216,9 +220,9 @@ impl OrganizationRepository for SeaOrganizations {
             let mut q = select(role_of);
             if let Some(s) = search {
                 q = q.filter(
-                    Condition::any()
-                        .add(contains_ci(organizations::Column::Name, s))
-                        .add(contains_ci(organizations::Column::Slug, s)),
+                    SEARCHED
+                        .into_iter()
+                        .fold(Condition::any(), |c, col| c.add(contains_ci(col, s))),
                 );
             }
             if let Some(name) = &filter.name {
@@ -229,7 +233,7 @@ impl OrganizationRepository for SeaOrganizations {
         let mut values = role_of.values();
         if let Some(s) = search {
             let pattern = Value::from(contains_pattern(s));
-            values.extend([pattern.clone(), pattern]);
+            values.extend(std::iter::repeat_n(pattern, SEARCHED.len()));
         }
         values.extend(filter.name.as_deref().map(Value::from));
         values.extend([fetch_limit(page).into(), page.offset().into()]);

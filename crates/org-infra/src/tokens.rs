@@ -45,7 +45,7 @@ impl SeaTokens {
             &SQL,
             sessions::Column::TokenHash,
             sessions::Column::UserId,
-            h.to_hex(),
+            h,
             org,
         )
         .await?;
@@ -65,7 +65,7 @@ impl SeaTokens {
             &SQL,
             api_keys::Column::TokenHash,
             api_keys::Column::UserId,
-            h.to_hex(),
+            h,
             org,
         )
         .await?;

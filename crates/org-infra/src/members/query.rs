@@ -125,12 +125,12 @@ pub(crate) async fn with_roles<C: ConnectionTrait>(
     new: Option<RoleKey>,
 ) -> Result<Option<(Member, MemberRole, Option<CustomRoleGrant>)>> {
     static SQL: SqlCache<1> = SqlCache::new();
-    let new = new.map(|k| k.to_string());
+    let key = |k: Option<RoleKey>| k.map(|k| k.to_string());
     // The `new` key in its join, then the membership's org and user.
-    let values = vec![new.clone().into(), org_id.into(), user_id.into()];
+    let values = vec![key(new).into(), org_id.into(), user_id.into()];
     let backend = db.get_database_backend();
     let stmt = SQL.statement(backend, 0, values, || {
-        backend.build(&with_roles_statement(org_id, user_id, new))
+        backend.build(&with_roles_statement(org_id, user_id, key(new)))
     });
     let Some(res) = db.query_one_raw(stmt).await.map_err(db_err)? else {
         return Ok(None);

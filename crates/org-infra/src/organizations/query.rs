@@ -141,25 +141,11 @@ impl RoleOf {
     /// The values [`select`] binds for this role, in its order: the NULLs it selects in
     /// place of the columns it does not join, then the user in the membership's join.
     pub(crate) fn values(self) -> Vec<Value> {
-        let no_custom_role = || {
-            [
-                Option::<Uuid>::None.into(),
-                Option::<String>::None.into(),
-                Option::<serde_json::Value>::None.into(),
-            ]
-        };
+        let no_custom_role = no_custom_role_columns().map(|(null, _)| null);
         match self {
-            Self::Nobody => {
-                let mut v = vec![Option::<String>::None.into()];
-                v.extend(no_custom_role());
-                v
-            }
+            Self::Nobody => std::iter::once(no_role()).chain(no_custom_role).collect(),
             Self::Optional(user) => vec![user.into()],
-            Self::Required(user) => {
-                let mut v = Vec::from(no_custom_role());
-                v.push(user.into());
-                v
-            }
+            Self::Required(user) => no_custom_role.into_iter().chain([user.into()]).collect(),
         }
     }
 }
@@ -192,7 +178,7 @@ pub(crate) fn select(role_of: RoleOf) -> Select<organizations::Entity> {
                 .into_condition()
         });
     match role_of {
-        RoleOf::Nobody => no_custom_role(q.expr_as(Expr::value(Option::<String>::None), "role")),
+        RoleOf::Nobody => no_custom_role(q.expr_as(Expr::value(no_role()), "role")),
         RoleOf::Optional(user) => q
             .join(JoinType::LeftJoin, membership(user))
             .column_as(members::Column::Role, "role")
@@ -207,14 +193,28 @@ pub(crate) fn select(role_of: RoleOf) -> Select<organizations::Entity> {
     }
 }
 
+/// The NULL selected as `role` when no membership is joined.
+fn no_role() -> Value {
+    Option::<String>::None.into()
+}
+
+/// The NULLs selected in place of a membership's custom role, with their names.
+fn no_custom_role_columns() -> [(Value, &'static str); 3] {
+    [
+        (Option::<Uuid>::None.into(), "custom_id"),
+        (Option::<String>::None.into(), "custom_name"),
+        (
+            Option::<serde_json::Value>::None.into(),
+            "custom_permissions",
+        ),
+    ]
+}
+
 /// NULL custom role columns, for the listings that do not need them.
 fn no_custom_role(q: Select<organizations::Entity>) -> Select<organizations::Entity> {
-    q.expr_as(Expr::value(Option::<Uuid>::None), "custom_id")
-        .expr_as(Expr::value(Option::<String>::None), "custom_name")
-        .expr_as(
-            Expr::value(Option::<serde_json::Value>::None),
-            "custom_permissions",
-        )
+    no_custom_role_columns()
+        .into_iter()
+        .fold(q, |q, (null, name)| q.expr_as(Expr::value(null), name))
 }
 
 /// Locks an organization's row until the transaction ends (`SELECT … FOR UPDATE` on

@@ -9,6 +9,7 @@
 //!
 //! [`OrganizationRepository::access`]: org_domain::ports::OrganizationRepository::access
 use org_domain::Result;
+use org_domain::auth::TokenHash;
 use org_domain::organizations::OrgAccess;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, Value};
@@ -156,7 +157,7 @@ pub(super) async fn find<E>(
     cache: &SqlCache<2>,
     token_hash: E::Column,
     user_id: E::Column,
-    hash: String,
+    hash: &TokenHash,
     org_id: Option<Uuid>,
 ) -> Result<Option<(E::Model, UserRow, Option<OrgAccess>)>>
 where
@@ -165,12 +166,11 @@ where
 {
     // Building the ~50-column select took more CPU than PostgreSQL spends on it.
     let backend = db.get_database_backend();
-    let built = hash.clone();
     let stmt = cache.statement(
         backend,
         usize::from(org_id.is_some()),
-        values(hash, org_id),
-        || backend.build(&statement::<E>(token_hash, user_id, built, org_id)),
+        values(hash.to_hex(), org_id),
+        || backend.build(&statement::<E>(token_hash, user_id, hash.to_hex(), org_id)),
     );
     let Some(row) = direct::query_one(db, stmt).await.map_err(db_err)? else {
         return Ok(None);
