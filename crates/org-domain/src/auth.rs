@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::organizations::OrgAccess;
+use crate::organizations::PreloadedOrg;
 use crate::permissions::PermissionSet;
 use crate::users::User;
 
@@ -260,8 +260,9 @@ impl Actor {
 pub struct Preloaded {
     /// The id that was looked up.
     pub organization_id: Uuid,
-    /// The organization and the caller's role there; `None` when no org has that id.
-    pub access: Option<OrgAccess>,
+    /// The organization (at the detail asked for) and the caller's role there; `None` when
+    /// no org has that id.
+    pub access: Option<PreloadedOrg>,
 }
 
 /// A freshly issued session (the token is shown once).

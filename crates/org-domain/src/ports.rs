@@ -11,7 +11,7 @@ use crate::audit::{AuditEvent, AuditFilter};
 use crate::auth::{ApiKey, Session, TokenHash};
 use crate::error::Result;
 use crate::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
-use crate::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
+use crate::organizations::{OrgAccess, OrgDetail, OrgFilter, OrgRef, Organization, PreloadedOrg};
 use crate::pagination::{Page, PageRequest};
 use crate::roles::RoleKey;
 use crate::users::User;
@@ -176,7 +176,9 @@ pub trait TokenRepository: Send + Sync {
     async fn find_session(&self, hash: &TokenHash) -> Result<Option<(Session, User)>>;
     /// [`find_session`](Self::find_session) and, in the same round trip, the organization
     /// `org_id` with the session user's role there, exactly as
-    /// [`OrganizationRepository::access`] reads it (`None` when no org has that id).
+    /// [`OrganizationRepository::access`] reads it — all of it for [`OrgDetail::Full`],
+    /// its [`OrgBasics`](crate::organizations::OrgBasics) for [`OrgDetail::Basics`] (`None`
+    /// when no org has that id).
     ///
     /// # Errors
     /// Storage failure only.
@@ -184,7 +186,8 @@ pub trait TokenRepository: Send + Sync {
         &self,
         hash: &TokenHash,
         org_id: Uuid,
-    ) -> Result<Option<(Session, User, Option<OrgAccess>)>>;
+        detail: OrgDetail,
+    ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>>;
     /// Ends a session.
     ///
     /// # Errors
@@ -214,7 +217,8 @@ pub trait TokenRepository: Send + Sync {
         &self,
         hash: &TokenHash,
         org_id: Uuid,
-    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>>;
+        detail: OrgDetail,
+    ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>>;
     /// A user's API keys, newest first.
     ///
     /// # Errors

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::auth::{Actor, Principal};
 use crate::error::{DomainError, Result};
-use crate::organizations::{OrgAccess, OrgRef};
+use crate::organizations::{OrgAccess, OrgBasics, OrgRef, PreloadedOrg};
 use crate::policy::{self, Grant};
 use crate::ports::{
     AuditRepository, Clock, IdGenerator, InvitationRepository, MailOutbox, Mailer,
@@ -174,22 +174,60 @@ impl Services {
         }
     }
 
-    /// Loads an org with the caller's role and evaluates the policy: the first step of every
-    /// org-scoped use case. Costs one store round trip, or none when authentication
-    /// preloaded that org ([`Actor::preloaded`]).
+    /// The org authentication preloaded, when it is the one `org_ref` names:
+    /// `Some(None)` when it found no org with that id.
+    fn preloaded<'a>(actor: &'a Actor, org_ref: &OrgRef) -> Option<Option<&'a PreloadedOrg>> {
+        actor
+            .preloaded
+            .as_ref()
+            .filter(|p| *org_ref == OrgRef::Id(p.organization_id))
+            .map(|p| p.access.as_ref())
+    }
+
+    /// Loads an org's [`OrgBasics`] with the caller's role and evaluates the policy: the
+    /// first step of every org-scoped use case that does not show the org. Costs one store
+    /// round trip, or none when authentication preloaded that org ([`Actor::preloaded`]),
+    /// at either detail.
     ///
     /// # Errors
     /// `404` for unknown orgs and foreign tenants; the policy's `403`s.
-    async fn access(&self, actor: &Actor, org: &str) -> Result<(OrgAccess, Grant)> {
+    async fn access(&self, actor: &Actor, org: &str) -> Result<(OrgAccess<OrgBasics>, Grant)> {
         let principal = &actor.principal;
         let org_ref = Self::org_ref(principal, org)?;
-        let preloaded = actor
-            .preloaded
-            .as_ref()
-            .filter(|p| org_ref == OrgRef::Id(p.organization_id));
-        let access = match preloaded {
-            Some(p) => p.access.clone(),
-            None => {
+        let access = match Self::preloaded(actor, &org_ref) {
+            Some(Some(PreloadedOrg::Basics(a))) => Some(a.clone()),
+            Some(Some(PreloadedOrg::Full(a))) => Some(OrgAccess::clone(a).into_basics()),
+            Some(None) => None,
+            None => self
+                .ports
+                .organizations
+                .access(&org_ref, principal.user.id)
+                .await?
+                .map(OrgAccess::into_basics),
+        }
+        .ok_or_else(|| DomainError::not_found("organization"))?;
+        let grant = policy::evaluate(
+            principal,
+            access.org.id,
+            &access.org.settings,
+            access.role.as_ref(),
+        )?;
+        Ok((access, grant))
+    }
+
+    /// [`access`](Self::access) with the whole [`Organization`](crate::organizations::Organization),
+    /// for the use cases that show or change it. Preloaded basics do not stand in for it: they
+    /// cost the use case its own read.
+    ///
+    /// # Errors
+    /// As [`access`](Self::access).
+    async fn full_access(&self, actor: &Actor, org: &str) -> Result<(OrgAccess, Grant)> {
+        let principal = &actor.principal;
+        let org_ref = Self::org_ref(principal, org)?;
+        let access = match Self::preloaded(actor, &org_ref) {
+            Some(Some(PreloadedOrg::Full(a))) => Some(OrgAccess::clone(a)),
+            Some(None) => None,
+            Some(Some(PreloadedOrg::Basics(_))) | None => {
                 self.ports
                     .organizations
                     .access(&org_ref, principal.user.id)

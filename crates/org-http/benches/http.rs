@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use criterion::{Criterion, criterion_group, criterion_main};
 use org_domain::auth::{Session, TokenHash};
-use org_domain::organizations::{OrgAccess, OrgSettings, Organization};
+use org_domain::organizations::{OrgAccess, OrgDetail, OrgSettings, Organization, PreloadedOrg};
 use org_domain::ports::{
     MockAuditRepository, MockClock, MockIdGenerator, MockInvitationRepository, MockMailOutbox,
     MockMailer, MockMemberRepository, MockOrganizationRepository, MockPasswordHasher,
@@ -93,13 +93,21 @@ fn state() -> AppState {
         .returning(move |h| Ok(h.ct_eq(&hash).then(|| (session(), user()))));
     // Org-scoped paths: the org comes with the token, in the same (here: no) round trip.
     let hash = TokenHash::of(TOKEN);
-    tokens.expect_find_session_in().returning(move |h, org_id| {
-        let access = (org_id == ORG).then(|| OrgAccess {
-            org: org(),
-            role: Some(MemberRole::system(SystemRole::Admin)),
+    tokens
+        .expect_find_session_in()
+        .returning(move |h, org_id, detail| {
+            let access = (org_id == ORG).then(|| {
+                let access = OrgAccess {
+                    org: org(),
+                    role: Some(MemberRole::system(SystemRole::Admin)),
+                };
+                match detail {
+                    OrgDetail::Full => PreloadedOrg::Full(Box::new(access)),
+                    OrgDetail::Basics => PreloadedOrg::Basics(access.into_basics()),
+                }
+            });
+            Ok(h.ct_eq(&hash).then(|| (session(), user(), access)))
         });
-        Ok(h.ct_eq(&hash).then(|| (session(), user(), access)))
-    });
     let mut organizations = MockOrganizationRepository::new();
     organizations.expect_access().never();
     let mut clock = MockClock::new();

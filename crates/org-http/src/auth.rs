@@ -15,6 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use org_domain::DomainError;
 use org_domain::auth::Actor;
+use org_domain::organizations::OrgDetail;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -51,12 +52,19 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// The organization an org-scoped path names by id (`/api/organizations/{id}` and below),
-/// which authentication loads in the same round trip ([`Actor::preloaded`]). Slugs, names
-/// and `me` are left to the use case.
-fn org_in_path(path: &str) -> Option<Uuid> {
+/// which authentication loads in the same round trip ([`Actor::preloaded`]): all of it for
+/// the routes that show it (the org itself and its subscription), its basics for the rest.
+/// Slugs, names and `me` are left to the use case. A wrong guess costs the use case a read
+/// of its own, never a wrong answer.
+fn org_in_path(path: &str) -> Option<(Uuid, OrgDetail)> {
     let rest = path.strip_prefix("/api/organizations/")?;
-    let segment = rest.split('/').next()?;
-    Uuid::parse_str(segment).ok()
+    let (segment, below) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let id = Uuid::parse_str(segment).ok()?;
+    let detail = match below {
+        "" | "/subscription" => OrgDetail::Full,
+        _ => OrgDetail::Basics,
+    };
+    Some((id, detail))
 }
 
 /// Authenticates a request against the store.
@@ -122,16 +130,20 @@ mod tests {
     #[test]
     fn only_ids_in_org_scoped_paths_are_preloaded() {
         let id = "0190d3c1-6a4e-7c1e-8a51-2b6f3c9d4e5f";
-        let want = Uuid::parse_str(id).ok();
-        assert_eq!(org_in_path(&format!("/api/organizations/{id}")), want);
-        assert_eq!(
-            org_in_path(&format!("/api/organizations/{id}/members")),
-            want
-        );
-        assert_eq!(
-            org_in_path(&format!("/api/organizations/{id}/members/{id}")),
-            want
-        );
+        let uuid = Uuid::parse_str(id).unwrap();
+        // The routes that show the org preload all of it; the others its basics.
+        for (below, detail) in [
+            ("", OrgDetail::Full),
+            ("/subscription", OrgDetail::Full),
+            ("/members", OrgDetail::Basics),
+            (&format!("/members/{id}"), OrgDetail::Basics),
+            ("/permissions/check", OrgDetail::Basics),
+            ("/subscription/x", OrgDetail::Basics),
+            ("/", OrgDetail::Basics),
+        ] {
+            let path = format!("/api/organizations/{id}{below}");
+            assert_eq!(org_in_path(&path), Some((uuid, detail)), "{path}");
+        }
         for path in [
             "/api/organizations",
             "/api/organizations/",

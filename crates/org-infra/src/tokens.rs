@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use org_domain::Result;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::{ApiKey, Session, TokenHash};
-use org_domain::organizations::OrgAccess;
+use org_domain::organizations::{OrgDetail, PreloadedOrg};
 use org_domain::permissions::PermissionSet;
 use org_domain::ports::TokenRepository;
 use org_domain::users::User;
@@ -37,9 +37,9 @@ impl SeaTokens {
     async fn session_row(
         &self,
         h: &TokenHash,
-        org: Option<Uuid>,
-    ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
-        static SQL: SqlCache<2> = SqlCache::new();
+        org: Option<(Uuid, OrgDetail)>,
+    ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
+        static SQL: SqlCache<3> = SqlCache::new();
         let row = with_org::find::<sessions::Entity>(
             &self.db,
             &SQL,
@@ -57,9 +57,9 @@ impl SeaTokens {
     async fn api_key_row(
         &self,
         h: &TokenHash,
-        org: Option<Uuid>,
-    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
-        static SQL: SqlCache<2> = SqlCache::new();
+        org: Option<(Uuid, OrgDetail)>,
+    ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
+        static SQL: SqlCache<3> = SqlCache::new();
         let row = with_org::find::<api_keys::Entity>(
             &self.db,
             &SQL,
@@ -131,8 +131,9 @@ impl TokenRepository for SeaTokens {
         &self,
         h: &TokenHash,
         org_id: Uuid,
-    ) -> Result<Option<(Session, User, Option<OrgAccess>)>> {
-        self.session_row(h, Some(org_id)).await
+        detail: OrgDetail,
+    ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
+        self.session_row(h, Some((org_id, detail))).await
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<()> {
@@ -187,8 +188,9 @@ impl TokenRepository for SeaTokens {
         &self,
         h: &TokenHash,
         org_id: Uuid,
-    ) -> Result<Option<(ApiKey, User, Option<OrgAccess>)>> {
-        self.api_key_row(h, Some(org_id)).await
+        detail: OrgDetail,
+    ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
+        self.api_key_row(h, Some((org_id, detail))).await
     }
 
     async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {

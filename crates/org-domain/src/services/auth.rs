@@ -10,7 +10,7 @@ use crate::auth::{
     TokenHash, TokenKind,
 };
 use crate::error::{DomainError, Result};
-use crate::organizations::OrgRef;
+use crate::organizations::{OrgDetail, OrgRef};
 use crate::permissions::{Permission, PermissionSet};
 use crate::users::{NewUserRequest, User};
 use crate::values::{Email, check_len};
@@ -132,16 +132,16 @@ impl Services {
         Ok(self.authenticate_in(token, None).await?.0)
     }
 
-    /// [`authenticate`](Self::authenticate), loading the organization `org_id` (the one an
-    /// org-scoped request names) with the caller's role in the same store round trip, for
-    /// [`Actor::preloaded`](crate::auth::Actor::preloaded).
+    /// [`authenticate`](Self::authenticate), loading the organization `org` (the one an
+    /// org-scoped request names, at the detail the request needs) with the caller's role in
+    /// the same store round trip, for [`Actor::preloaded`](crate::auth::Actor::preloaded).
     ///
     /// # Errors
     /// As [`authenticate`](Self::authenticate).
     pub async fn authenticate_in(
         &self,
         token: &str,
-        org_id: Option<Uuid>,
+        org: Option<(Uuid, OrgDetail)>,
     ) -> Result<(Principal, Option<Preloaded>)> {
         let unauthenticated =
             || DomainError::Unauthenticated("invalid or expired token".to_owned());
@@ -153,17 +153,17 @@ impl Services {
         let now = self.ports.clock.now();
         let (principal, access) = match kind {
             TokenKind::Session => {
-                let (session, user, access) = match org_id {
+                let (session, user, access) = match org {
                     None => self
                         .ports
                         .tokens
                         .find_session(&hash)
                         .await?
                         .map(|(s, u)| (s, u, None)),
-                    Some(org) => self
+                    Some((org, detail)) => self
                         .ports
                         .tokens
-                        .find_session_in(&hash, org)
+                        .find_session_in(&hash, org, detail)
                         .await?
                         .map(|(s, u, a)| (s, u, Some(a))),
                 }
@@ -181,17 +181,17 @@ impl Services {
                 (principal, access)
             }
             TokenKind::ApiKey => {
-                let (key, user, access) = match org_id {
+                let (key, user, access) = match org {
                     None => self
                         .ports
                         .tokens
                         .find_api_key(&hash)
                         .await?
                         .map(|(k, u)| (k, u, None)),
-                    Some(org) => self
+                    Some((org, detail)) => self
                         .ports
                         .tokens
-                        .find_api_key_in(&hash, org)
+                        .find_api_key_in(&hash, org, detail)
                         .await?
                         .map(|(k, u, a)| (k, u, Some(a))),
                 }
@@ -216,9 +216,9 @@ impl Services {
         if !principal.user.is_active {
             return Err(unauthenticated());
         }
-        let preloaded = org_id
+        let preloaded = org
             .zip(access)
-            .map(|(organization_id, access)| Preloaded {
+            .map(|((organization_id, _), access)| Preloaded {
                 organization_id,
                 access,
             });

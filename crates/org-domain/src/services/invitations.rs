@@ -9,7 +9,7 @@ use crate::auth::{Actor, TokenHash};
 use crate::error::{DomainError, Result};
 use crate::invitations::{Invitation, InvitationFilter, NewInvitation, OutboxMail};
 use crate::members::Member;
-use crate::organizations::OrgAccess;
+use crate::organizations::{OrgAccess, OrgBasics};
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
 use crate::policy::require_manage_role;
@@ -242,7 +242,7 @@ impl Services {
     }
 
     /// An invitation of the org in the path; another org's is `404`.
-    async fn org_invitation(&self, access: &OrgAccess, id: Uuid) -> Result<Invitation> {
+    async fn org_invitation(&self, access: &OrgAccess<OrgBasics>, id: Uuid) -> Result<Invitation> {
         let mut inv = self
             .ports
             .invitations

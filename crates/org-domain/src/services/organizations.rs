@@ -8,7 +8,7 @@ use crate::error::{DomainError, Result};
 use crate::invitations::{Invitation, InvitationFilter, InvitationStatus};
 use crate::members::{Member, MemberFilter};
 use crate::organizations::{
-    NewOrganization, OrgFilter, OrgPatch, OrgSettings, OrgSettingsPatch, Organization,
+    NewOrganization, OrgBasics, OrgFilter, OrgPatch, OrgSettings, OrgSettingsPatch, Organization,
     SubscriptionUpdate,
 };
 use crate::pagination::{Page, PageRequest};
@@ -225,7 +225,7 @@ impl Services {
         org: &str,
         expand: OrgExpand,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(actor, org).await?;
+        let (access, grant) = self.full_access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::OrganizationRead]))?;
         if expand.members || expand.invitations {
             grant.require(PermissionSet::of(&[P::UsersRead]))?;
@@ -292,7 +292,7 @@ impl Services {
         org: &str,
         patch: OrgPatch,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(actor, org).await?;
+        let (access, grant) = self.full_access(actor, org).await?;
         let mut needed = PermissionSet::EMPTY;
         let touches_fields = patch.name.is_some()
             || patch.slug.is_some()
@@ -401,7 +401,7 @@ impl Services {
     /// # Errors
     /// `404`; `403` without `organization:delete`.
     pub async fn delete_organization(&self, actor: &Actor, org: &str) -> Result<()> {
-        let (access, grant) = self.access(actor, org).await?;
+        let (access, grant) = self.full_access(actor, org).await?;
         grant.require(PermissionSet::of(&[P::OrganizationDelete]))?;
         let o = &access.org;
         let event = self.event(
@@ -426,7 +426,7 @@ impl Services {
         org: &str,
         update: SubscriptionUpdate,
     ) -> Result<OrgView> {
-        let (access, grant) = self.access(actor, org).await?;
+        let (access, grant) = self.full_access(actor, org).await?;
         if !grant.superuser {
             return Err(DomainError::missing_permission("superuser required"));
         }
@@ -467,7 +467,7 @@ impl Services {
 
     /// The role a new member or invitation gets when none is named: the org's
     /// `default_role_id`, else `member` (also when that custom role has vanished).
-    pub(super) async fn default_role(&self, org: &Organization) -> Result<MemberRole> {
+    pub(super) async fn default_role(&self, org: &OrgBasics) -> Result<MemberRole> {
         let key = org
             .settings
             .default_role_id

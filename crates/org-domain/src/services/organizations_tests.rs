@@ -230,15 +230,16 @@ async fn embedding_roles_needs_roles_read() {
 }
 
 /// The org that authentication preloaded stands in for the use case's own read, but only
-/// for the org it was loaded for, named by id.
+/// for the org it was loaded for, named by id, and only at a detail that covers what the
+/// use case needs: basics serve every use case but those that show the org.
 #[tokio::test]
 async fn a_preloaded_org_saves_the_read_only_for_that_org() {
     use crate::auth::Preloaded;
-    use crate::organizations::OrgAccess;
+    use crate::organizations::{OrgAccess, PreloadedOrg};
     use crate::roles::{MemberRole, SystemRole};
     use crate::services::fixtures::{ORG, organization};
 
-    let preloaded = |access: Option<OrgAccess>| {
+    let preloaded = |access: Option<PreloadedOrg>| {
         let mut actor = session(user(2));
         actor.preloaded = Some(Preloaded {
             organization_id: ORG,
@@ -250,39 +251,77 @@ async fn a_preloaded_org_saves_the_read_only_for_that_org() {
         org: organization(),
         role: Some(MemberRole::system(SystemRole::Member)),
     };
+    let org = ORG.to_string();
 
     // Same org by id: no read; the preloaded role decides.
     let mut m = Mocks::default();
     m.organizations.expect_access().never();
     let s = m.services();
-    let actor = preloaded(Some(member.clone()));
+    let actor = preloaded(Some(PreloadedOrg::Full(Box::new(member.clone()))));
     let view = s
-        .get_organization(&actor, &ORG.to_string(), OrgExpand::default())
+        .get_organization(&actor, &org, OrgExpand::default())
         .await
         .unwrap();
     assert_eq!(
         (view.org.id, view.role),
         (ORG, Some(member.role.clone().unwrap().key))
     );
+    // The whole org serves the use cases that need only its basics too.
+    let mine = s.my_permissions(&actor, &org).await.unwrap();
+    assert_eq!((mine.organization_id, mine.role), (ORG, view.role));
     // A member may not delete it: the preloaded grant is enforced like a read one.
     m = Mocks::default();
     m.organizations.expect_access().never();
     m.organizations.expect_delete().never();
     let s = m.services();
     assert_eq!(
-        s.delete_organization(&actor, &ORG.to_string())
+        s.delete_organization(&actor, &org)
             .await
             .unwrap_err()
             .code(),
         "forbidden"
     );
-    // Preloaded as missing (no such org, or nothing the caller may see): 404, no read.
+    // Preloaded as missing (no such org, or nothing the caller may see): 404, no read, at
+    // either detail.
+    for use_basics in [false, true] {
+        let missing = preloaded(None);
+        let err = if use_basics {
+            s.my_permissions(&missing, &org).await.unwrap_err()
+        } else {
+            s.get_organization(&missing, &org, OrgExpand::default())
+                .await
+                .unwrap_err()
+        };
+        assert_eq!(err.code(), "not_found");
+    }
+
+    // Preloaded basics: no read for a use case that needs no more, the preloaded role
+    // deciding...
+    let basics = preloaded(Some(PreloadedOrg::Basics(member.clone().into_basics())));
+    let mut m = Mocks::default();
+    m.organizations.expect_access().never();
+    let s = m.services();
+    let mine = s.my_permissions(&basics, &org).await.unwrap();
+    assert_eq!((mine.organization_id, mine.role), (ORG, view.role));
+    // ... and one read for a use case that shows the org, whose answer then decides.
+    let mut m = Mocks::default();
+    m.organizations
+        .expect_access()
+        .times(1)
+        .returning(move |_, _| {
+            Ok(Some(OrgAccess {
+                org: organization(),
+                role: Some(MemberRole::system(SystemRole::Admin)),
+            }))
+        });
+    let s = m.services();
+    let view = s
+        .get_organization(&basics, &org, OrgExpand::default())
+        .await
+        .unwrap();
     assert_eq!(
-        s.get_organization(&preloaded(None), &ORG.to_string(), OrgExpand::default())
-            .await
-            .unwrap_err()
-            .code(),
-        "not_found"
+        (view.org.id, view.role),
+        (ORG, Some(RoleKey::System(SystemRole::Admin)))
     );
 
     // Another org, or the same one by slug: the use case reads it.

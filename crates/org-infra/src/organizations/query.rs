@@ -2,7 +2,7 @@
 //! one user's membership role and the custom role behind it — and the row lock the
 //! ownership and role invariants rely on.
 use org_domain::Result;
-use org_domain::organizations::{OrgSettings, Organization};
+use org_domain::organizations::{OrgAccess, OrgBasics, OrgSettings, Organization};
 use org_domain::roles::{MemberRole, RoleKey};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::sqlx::types::Json;
@@ -92,12 +92,7 @@ impl OrgRow {
 
     /// The organization and the joined role.
     pub(crate) fn into_domain(self) -> Result<(Organization, Option<RoleKey>)> {
-        let role = self
-            .role
-            .as_deref()
-            .map(RoleKey::parse)
-            .transpose()
-            .map_err(|e| corrupt("role", e))?;
+        let role = role_key(self.role.as_deref())?;
         let org = Organization {
             id: self.id,
             name: self.name,
@@ -122,6 +117,65 @@ impl OrgRow {
             updated: from_db(self.updated_at),
         };
         Ok((org, role))
+    }
+}
+
+/// A joined membership role's key, if a membership was joined.
+fn role_key(role: Option<&str>) -> Result<Option<RoleKey>> {
+    role.map(RoleKey::parse)
+        .transpose()
+        .map_err(|e| corrupt("role", e))
+}
+
+/// An organization's [`OrgBasics`] with one user's membership role and the custom role
+/// behind it: [`OrgRow`] without the display fields and the owner's profile, for the
+/// requests that do not show the org. Read by position: [`Self::COLUMNS`], the role, the
+/// custom role's columns.
+#[derive(Debug)]
+pub(crate) struct OrgBasicsRow {
+    id: Uuid,
+    owner_id: Uuid,
+    settings: OrgSettings,
+    member_count: i64,
+    role: Option<String>,
+    custom: GrantRow,
+}
+
+impl OrgBasicsRow {
+    /// The org's own columns, in the order [`ReadColumns::read`] reads them.
+    pub(crate) const COLUMNS: [organizations::Column; 4] = [
+        organizations::Column::Id,
+        organizations::Column::OwnerId,
+        organizations::Column::Settings,
+        organizations::Column::MemberCount,
+    ];
+
+    /// The basics and the joined role with its custom role, if any.
+    pub(crate) fn into_access(self) -> Result<OrgAccess<OrgBasics>> {
+        let custom = self.custom.into_grant()?;
+        let role = role_key(self.role.as_deref())?.map(|key| MemberRole { key, custom });
+        Ok(OrgAccess {
+            org: OrgBasics {
+                id: self.id,
+                owner_id: self.owner_id,
+                settings: self.settings,
+                member_count: u64::try_from(self.member_count).unwrap_or_default(),
+            },
+            role,
+        })
+    }
+}
+
+impl ReadColumns for OrgBasicsRow {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: c.get("id")?,
+            owner_id: c.get("owner_id")?,
+            settings: c.get::<Json<OrgSettings>>("settings")?.0,
+            member_count: c.get("member_count")?,
+            role: c.get("role")?,
+            custom: GrantRow::read(c)?,
+        })
     }
 }
 

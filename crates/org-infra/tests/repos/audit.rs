@@ -2,7 +2,7 @@ use org_domain::audit::AuditFilter;
 use org_domain::auth::TokenHash;
 use org_domain::invitations::InvitationFilter;
 use org_domain::members::MemberFilter;
-use org_domain::organizations::{OrgFilter, OrgRef};
+use org_domain::organizations::{OrgDetail, OrgFilter, OrgRef};
 use org_domain::pagination::PageRequest;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -30,10 +30,12 @@ async fn closed_database_is_unavailable() {
         crate::code(t.ports.tokens.find_session(&hash).await),
         "service_unavailable"
     );
-    assert_eq!(
-        crate::code(t.ports.tokens.find_session_in(&hash, org).await),
-        "service_unavailable"
-    );
+    for detail in [OrgDetail::Full, OrgDetail::Basics] {
+        assert_eq!(
+            crate::code(t.ports.tokens.find_session_in(&hash, org, detail).await),
+            "service_unavailable"
+        );
+    }
     let members = t
         .ports
         .members

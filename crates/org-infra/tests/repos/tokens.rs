@@ -1,5 +1,5 @@
 use org_domain::auth::{ApiKey, Session, TokenHash};
-use org_domain::organizations::OrgRef;
+use org_domain::organizations::{OrgDetail, OrgRef, PreloadedOrg};
 use org_domain::permissions::{Permission as P, PermissionSet};
 use org_domain::roles::{RoleKey, SystemRole};
 use uuid::Uuid;
@@ -197,20 +197,27 @@ async fn token_with_org_reads_what_access_reads(t: &TestDb) {
         Uuid::now_v7(),
     ] {
         let want = orgs.access(&OrgRef::Id(org_id), u.id).await.unwrap();
-        let (found, user, access) = tokens
-            .find_session_in(&s.token_hash, org_id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((found, user), (s.clone(), u.clone()));
-        assert_eq!(access, want, "session, org {org_id}");
-        let (found, user, access) = tokens
-            .find_api_key_in(&k.token_hash, org_id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((found, user), (k.clone(), u.clone()));
-        assert_eq!(access, want, "api key, org {org_id}");
+        // The whole org, or its basics: what `access` reads, cut down.
+        for detail in [OrgDetail::Full, OrgDetail::Basics] {
+            let want = want.clone().map(|a| match detail {
+                OrgDetail::Full => PreloadedOrg::Full(Box::new(a)),
+                OrgDetail::Basics => PreloadedOrg::Basics(a.into_basics()),
+            });
+            let (found, user, access) = tokens
+                .find_session_in(&s.token_hash, org_id, detail)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((found, user), (s.clone(), u.clone()));
+            assert_eq!(access, want, "session, org {org_id}, {detail:?}");
+            let (found, user, access) = tokens
+                .find_api_key_in(&k.token_hash, org_id, detail)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((found, user), (k.clone(), u.clone()));
+            assert_eq!(access, want, "api key, org {org_id}, {detail:?}");
+        }
         seen_roles.push(want.map(|a| a.role.map(|r| (r.key, r.custom.map(|c| c.name)))));
     }
     // The cases above are the ones they claim to be.
@@ -231,16 +238,18 @@ async fn token_with_org_reads_what_access_reads(t: &TestDb) {
         ]
     );
     for org_id in [owned.id, Uuid::now_v7()] {
-        let no_session = tokens
-            .find_session_in(&TokenHash::of("orgd_s_nope"), org_id)
-            .await
-            .unwrap();
-        assert!(no_session.is_none());
-        let no_key = tokens
-            .find_api_key_in(&TokenHash::of("orgd_k_nope"), org_id)
-            .await
-            .unwrap();
-        assert!(no_key.is_none());
+        for detail in [OrgDetail::Full, OrgDetail::Basics] {
+            let no_session = tokens
+                .find_session_in(&TokenHash::of("orgd_s_nope"), org_id, detail)
+                .await
+                .unwrap();
+            assert!(no_session.is_none());
+            let no_key = tokens
+                .find_api_key_in(&TokenHash::of("orgd_k_nope"), org_id, detail)
+                .await
+                .unwrap();
+            assert!(no_key.is_none());
+        }
     }
 }
 
