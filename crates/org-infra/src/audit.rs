@@ -5,13 +5,16 @@ use org_domain::audit::{AuditEvent, AuditFilter};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::AuditRepository;
 use org_domain::{DomainError, Result};
-use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, WithClause};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, InsertStatement, SubQueryStatement, WithClause,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, Value,
 };
 use uuid::Uuid;
 
+use crate::db::sql_cache::SqlCache;
 use crate::db::{db_err, fetch_limit, from_db, known_total, to_db};
 use crate::entities::audit_events::{self, Column as A};
 
@@ -41,33 +44,91 @@ pub(crate) async fn insert_after<C: ConnectionTrait>(
     writes: Vec<SubQueryStatement>,
     event: &AuditEvent,
 ) -> Result<()> {
-    let backend = db.get_database_backend();
-    let mut insert = audit_events::Entity::insert(row(event)).into_query();
-    if backend == DbBackend::Postgres {
-        let mut with = WithClause::new();
-        for (i, write) in writes.into_iter().enumerate() {
-            with.cte(
-                CommonTableExpression::new()
-                    .query(write)
-                    .table_name(Alias::new(format!("w{i}")))
-                    .to_owned(),
-            );
-        }
-        insert.with_cte(with);
-    } else {
-        for write in writes {
-            match write {
-                SubQueryStatement::InsertStatement(q) => db.execute(&q).await,
-                SubQueryStatement::UpdateStatement(q) => db.execute(&q).await,
-                SubQueryStatement::DeleteStatement(q) => db.execute(&q).await,
-                SubQueryStatement::SelectStatement(q) => db.execute(&q).await,
-                SubQueryStatement::WithStatement(q) => db.execute(&q).await,
-            }
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute(&with_writes(writes, event))
+            .await
             .map_err(db_err)?;
-        }
+        return Ok(());
     }
-    db.execute(&insert).await.map_err(db_err)?;
+    for write in writes {
+        match write {
+            SubQueryStatement::InsertStatement(q) => db.execute(&q).await,
+            SubQueryStatement::UpdateStatement(q) => db.execute(&q).await,
+            SubQueryStatement::DeleteStatement(q) => db.execute(&q).await,
+            SubQueryStatement::SelectStatement(q) => db.execute(&q).await,
+            SubQueryStatement::WithStatement(q) => db.execute(&q).await,
+        }
+        .map_err(db_err)?;
+    }
+    insert(db, event).await
+}
+
+/// [`insert_after`] for a call site whose writes always have one shape, with the SQL of its
+/// PostgreSQL statement built once (`cache`, see [`SqlCache`]): `values` are the writes'
+/// values in the order of their placeholders, and `writes` builds them (in release builds
+/// only the first time). On SQLite it is [`insert_after`].
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn insert_after_cached<C: ConnectionTrait>(
+    db: &C,
+    cache: &SqlCache<1>,
+    values: Vec<Value>,
+    writes: impl FnOnce() -> Vec<SubQueryStatement>,
+    event: &AuditEvent,
+) -> Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return insert_after(db, writes(), event).await;
+    }
+    let stmt = cached_statement(cache, values, writes, event);
+    db.execute_raw(stmt).await.map_err(db_err)?;
     Ok(())
+}
+
+/// [`insert_after_cached`]'s PostgreSQL statement.
+fn cached_statement(
+    cache: &SqlCache<1>,
+    mut values: Vec<Value>,
+    writes: impl FnOnce() -> Vec<SubQueryStatement>,
+    event: &AuditEvent,
+) -> Statement {
+    let backend = DbBackend::Postgres;
+    values.extend(row_values(event));
+    cache.statement(backend, 0, values, || {
+        backend.build(&with_writes(writes(), event))
+    })
+}
+
+/// `WITH w0 AS (<write>), … INSERT INTO audit_events …` (PostgreSQL).
+fn with_writes(writes: Vec<SubQueryStatement>, event: &AuditEvent) -> InsertStatement {
+    let mut with = WithClause::new();
+    for (i, write) in writes.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(write)
+                .table_name(Alias::new(format!("w{i}")))
+                .to_owned(),
+        );
+    }
+    let mut insert = audit_events::Entity::insert(row(event)).into_query();
+    insert.with_cte(with);
+    insert
+}
+
+/// The values [`row`] inserts, in the order of its columns.
+fn row_values(event: &AuditEvent) -> [Value; 10] {
+    [
+        event.id.into(),
+        event.organization_id.into(),
+        event.actor_id.into(),
+        event.action.clone().into(),
+        event.target_type.clone().into(),
+        event.target_id.clone().into(),
+        event.before.clone().into(),
+        event.after.clone().into(),
+        event.request_id.clone().into(),
+        to_db(event.created).into(),
+    ]
 }
 
 fn row(event: &AuditEvent) -> audit_events::ActiveModel {
@@ -171,5 +232,55 @@ impl AuditRepository for SeaAudit {
                 tracing::warn!(error = %e, "database ping failed");
                 DomainError::Unavailable("the database is unavailable".to_owned())
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    use serde_json::json;
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn event(n: u128, full: bool) -> AuditEvent {
+        AuditEvent {
+            id: Uuid::from_u128(n),
+            organization_id: full.then(|| Uuid::from_u128(n + 1)),
+            actor_id: full.then(|| Uuid::from_u128(n + 2)),
+            action: "member.role_changed".into(),
+            target_type: "member".into(),
+            target_id: n.to_string(),
+            before: full.then(|| json!({"role": "admin"})),
+            after: full.then(|| json!({"role": "member", "n": n})),
+            request_id: full.then(|| format!("req-{n}")),
+            created: OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(n as i64),
+        }
+    }
+
+    /// The cached write+audit statement is what sea-query builds for every event, NULLs
+    /// and JSON included (debug builds assert the SQL and the values' order), its write
+    /// first.
+    #[test]
+    fn the_cached_statement_binds_the_writes_then_the_event() {
+        let cache = SqlCache::<1>::new();
+        for (n, full) in [(1, true), (10, false), (20, true)] {
+            let role = format!("role-{n}");
+            let values = vec![role.clone().into(), Uuid::from_u128(n).into()];
+            let write = || {
+                let mut q = Query::update();
+                q.table(Alias::new("members"))
+                    .value(Alias::new("role"), role.clone())
+                    .and_where(Expr::col(Alias::new("user_id")).eq(Uuid::from_u128(n)));
+                vec![q.into()]
+            };
+            let stmt = cached_statement(&cache, values, write, &event(n, full));
+            assert!(
+                stmt.sql.starts_with(r#"WITH "w0" AS (UPDATE "members""#),
+                "{}",
+                stmt.sql
+            );
+            assert_eq!(stmt.values.map(|v| v.0.len()), Some(12));
+        }
     }
 }

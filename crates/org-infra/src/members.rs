@@ -222,13 +222,25 @@ impl MemberRepository for SeaMembers {
         if owner == user_id && !role.is_owner() {
             owners::hand_off(&txn, org_id, user_id).await?;
         }
-        let update = members::Entity::update_many()
-            .col_expr(members::Column::Role, Expr::value(role.to_string()))
-            .col_expr(members::Column::UpdatedAt, Expr::value(to_db(at)))
-            .filter(members::Column::OrganizationId.eq(org_id))
-            .filter(members::Column::UserId.eq(user_id))
-            .into_query();
-        audit::insert_after(&txn, vec![update.into()], &event).await?;
+        // The write and its audit row: one statement of one shape, built once.
+        static SQL: SqlCache<1> = SqlCache::new();
+        let (key, stamp) = (role.to_string(), to_db(at));
+        let values = vec![
+            key.clone().into(),
+            stamp.into(),
+            org_id.into(),
+            user_id.into(),
+        ];
+        let update = || {
+            let q = members::Entity::update_many()
+                .col_expr(members::Column::Role, Expr::value(key))
+                .col_expr(members::Column::UpdatedAt, Expr::value(stamp))
+                .filter(members::Column::OrganizationId.eq(org_id))
+                .filter(members::Column::UserId.eq(user_id))
+                .into_query();
+            vec![q.into()]
+        };
+        audit::insert_after_cached(&txn, &SQL, values, update, &event).await?;
         txn.commit().await.map_err(db_err)?;
         // What the UPDATE wrote, as a read would give it back.
         member.role = role;
