@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::auth::{Actor, Principal};
 use crate::error::{DomainError, Result};
-use crate::organizations::{OrgAccess, OrgBasics, OrgRef, PreloadedOrg};
+use crate::organizations::{OrgAccess, OrgBasics, OrgRef, OrgSettings, PreloadedOrg};
 use crate::policy::{self, Grant};
 use crate::ports::{
     AuditRepository, Clock, IdGenerator, InvitationRepository, MailOutbox, Mailer,
@@ -184,6 +184,22 @@ impl Services {
             .map(|p| p.access.as_ref())
     }
 
+    /// `404` without an org; otherwise the org with the policy's grant there, from the id and
+    /// settings `policy_input` reads of it.
+    ///
+    /// # Errors
+    /// `404 not_found`; the policy's `403`s.
+    fn granted<O>(
+        principal: &Principal,
+        access: Option<OrgAccess<O>>,
+        policy_input: impl Fn(&O) -> (Uuid, &OrgSettings),
+    ) -> Result<(OrgAccess<O>, Grant)> {
+        let access = access.ok_or_else(|| DomainError::not_found("organization"))?;
+        let (id, settings) = policy_input(&access.org);
+        let grant = policy::evaluate(principal, id, settings, access.role.as_ref())?;
+        Ok((access, grant))
+    }
+
     /// Loads an org's [`OrgBasics`] with the caller's role and evaluates the policy: the
     /// first step of every org-scoped use case that does not show the org. Costs one store
     /// round trip, or none when authentication preloaded that org ([`Actor::preloaded`]),
@@ -204,15 +220,8 @@ impl Services {
                 .access(&org_ref, principal.user.id)
                 .await?
                 .map(OrgAccess::into_basics),
-        }
-        .ok_or_else(|| DomainError::not_found("organization"))?;
-        let grant = policy::evaluate(
-            principal,
-            access.org.id,
-            &access.org.settings,
-            access.role.as_ref(),
-        )?;
-        Ok((access, grant))
+        };
+        Self::granted(principal, access, |o| (o.id, &o.settings))
     }
 
     /// [`access`](Self::access) with the whole [`Organization`](crate::organizations::Organization),
@@ -233,14 +242,7 @@ impl Services {
                     .access(&org_ref, principal.user.id)
                     .await?
             }
-        }
-        .ok_or_else(|| DomainError::not_found("organization"))?;
-        let grant = policy::evaluate(
-            principal,
-            access.org.id,
-            &access.org.settings,
-            access.role.as_ref(),
-        )?;
-        Ok((access, grant))
+        };
+        Self::granted(principal, access, |o| (o.id, &o.settings))
     }
 }

@@ -44,11 +44,7 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
-
-    const MEMBERS: Shorthand = Shorthand {
-        collection: &["GET", "POST"],
-        item: &["PATCH", "DELETE"],
-    };
+    use crate::members::CURRENT as MEMBERS;
 
     fn admits(method: Method, path: &str) -> bool {
         let req = TestRequest::default()

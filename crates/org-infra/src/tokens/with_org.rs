@@ -94,24 +94,18 @@ fn org_part<E: EntityTrait>(
     let full = detail == OrgDetail::Full;
     if full {
         all_columns::<organizations::Entity>(q, ORG);
-        // The owner's profile `OrgRow` reads after the org's own columns.
-        let owner: [(&str, &str); 4] = [
-            (users::Column::Username.as_str(), "owner_username"),
-            (users::Column::Name.as_str(), "owner_name"),
-            (users::Column::Email.as_str(), "owner_email"),
-            (users::Column::AvatarUrl.as_str(), "owner_avatar_url"),
-        ];
-        for (column, name) in owner {
-            q.expr_as(
-                Expr::col((a(OWNER), a(column))),
-                a(&format!("{ORG}_{name}")),
-            );
-        }
     } else {
         columns(q, ORG, OrgBasicsRow::COLUMNS);
     }
-    // The role and the custom role behind it, which both rows read last.
-    let extra: [(&str, &str, &str); 4] = [
+    // The names the rows read after the org's own columns: the owner's profile (`OrgRow`
+    // only), then the role and the custom role behind it.
+    let owner: [(&str, &str, &str); 4] = [
+        (OWNER, users::Column::Username.as_str(), "owner_username"),
+        (OWNER, users::Column::Name.as_str(), "owner_name"),
+        (OWNER, users::Column::Email.as_str(), "owner_email"),
+        (OWNER, users::Column::AvatarUrl.as_str(), "owner_avatar_url"),
+    ];
+    let role: [(&str, &str, &str); 4] = [
         (MEMBER, members::Column::Role.as_str(), "role"),
         (CUSTOM, custom_roles::Column::Id.as_str(), "custom_id"),
         (CUSTOM, custom_roles::Column::Name.as_str(), "custom_name"),
@@ -121,6 +115,7 @@ fn org_part<E: EntityTrait>(
             "custom_permissions",
         ),
     ];
+    let extra = owner.into_iter().filter(|_| full).chain(role);
     for (table, column, name) in extra {
         q.expr_as(
             Expr::col((a(table), a(column))),
