@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--backend postgres|sqlite|both] [--with-peer] [--duration 20s] [--rounds 3]
 #                [--warmup 5s] [--scenarios S0,S1,S2,S3,S4,S5] [--peer-variants default,joins]
-#                [--peer-mode scenario|round] [--no-build] [--no-wait]
+#                [--peer-mode scenario|round] [--no-build] [--no-wait] [--no-autogroup]
 #
 # Builds orgd and orgd-bench in release mode, re-creates and seeds the bench database(s),
 # starts `orgd serve` (release, ORGD_DB_POOL=10, ORGD_LOG=warn), checks every scenario once,
@@ -14,6 +14,12 @@
 # Writes bench/results/results-<stamp>.md (+ raw files in bench/results/runs/<stamp>/).
 # Like the peer, it waits for a quiet machine before each window and re-measures disturbed
 # windows; --no-wait (QUIET_WAIT=0 MAX_ATTEMPTS=1, also for the peer) is for smoke runs.
+# --no-autogroup sets kernel.sched_autogroup_enabled=0 for the run (root only; restored on
+# exit; both systems alike): PostgreSQL starts every backend in a session of its own, so with
+# autogroups each backend is a scheduling group of its own, and on this kernel a runnable
+# backend was seen waiting 1.3 s for a CPU (`perf sched timehist`): stalls of 0.5-6 s in
+# orgd's S1-S3 windows, a wrk timeout among them. The usual PostgreSQL host setting; the
+# run's meta records which one was in force (docs/performance.md).
 #
 # Knobs (env): THREADS=2 CONNS=64 TIMEOUT=10s ORGD_PORT=18080 (SQLite: +1) DB_POOL=10
 #   ORGD_WORKERS (unset: orgd's default, one per core)
@@ -25,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-BACKEND=both WITH_PEER=0 DURATION=20s ROUNDS=3 WARMUP=5s BUILD=1
+BACKEND=both WITH_PEER=0 DURATION=20s ROUNDS=3 WARMUP=5s BUILD=1 NO_AUTOGROUP=0
 SCENARIOS="S0 S1 S2 S3 S4 S5"   # S0 = /healthz reference, as in the peer
 PEER_VARIANTS="default joins" PEER_MODE=scenario
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
@@ -41,6 +47,7 @@ while [ $# -gt 0 ]; do
     --peer-mode) PEER_MODE="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --no-wait) export QUIET_WAIT=0 MAX_ATTEMPTS=1; shift ;;   # busy machine, smoke runs: measure at once, never re-measure
+    --no-autogroup) NO_AUTOGROUP=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2 ;;
   esac
@@ -119,7 +126,15 @@ stop_servers() {
     if kill -0 "${PID[$b]}" 2>/dev/null; then kill "${PID[$b]}" 2>/dev/null || true; wait "${PID[$b]}" 2>/dev/null || true; fi
   done
 }
-trap stop_servers EXIT
+AUTOGROUP_FILE=/proc/sys/kernel/sched_autogroup_enabled
+AUTOGROUP_WAS=$(cat "$AUTOGROUP_FILE" 2>/dev/null || echo unknown)
+restore_host() {
+  if [ "$NO_AUTOGROUP" = 1 ] && [ "$AUTOGROUP_WAS" != unknown ]; then echo "$AUTOGROUP_WAS" >"$AUTOGROUP_FILE" 2>/dev/null || true; fi
+}
+trap 'stop_servers; restore_host' EXIT
+if [ "$NO_AUTOGROUP" = 1 ]; then
+  echo 0 >"$AUTOGROUP_FILE" || { echo "--no-autogroup: cannot write $AUTOGROUP_FILE (needs root)" >&2; exit 1; }
+fi
 i=0
 for B in $BACKENDS; do
   PORT[$B]=$((ORGD_PORT + i)); i=$((i + 1))
@@ -132,6 +147,7 @@ fi
 {
   echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "kernel=$(uname -r)"
+  echo "sched_autogroup=$(cat "$AUTOGROUP_FILE" 2>/dev/null || echo unknown)$([ "$NO_AUTOGROUP" = 1 ] && echo " (--no-autogroup; $AUTOGROUP_WAS before the run)")"
   echo "cpu=$(lscpu | awk -F: '/Model name/{gsub(/^ +/,"",$2); print $2; exit}')"
   echo "nproc=$(nproc)"
   echo "mem_total=$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"

@@ -169,6 +169,7 @@ pub fn render(dir: &Path) -> Result<String> {
         "nproc",
         "mem_total",
         "kernel",
+        "sched_autogroup",
         "rustc",
         "orgd_commit",
         "orgd_server",
