@@ -104,7 +104,11 @@ pg_snapshot() {  # "pid ticks" for the postmaster and all its children
 }
 pg_delta() { awk 'NR==FNR{b[$1]=$2;next}{d+=$2-(($1 in b)?b[$1]:0)}END{print d+0}' "$1" "$2"; }
 sys_steal() { awk '/^cpu /{print $9}' /proc/stat; }
-sys_busy() { awk '/^cpu /{print $2+$3+$4}' /proc/stat; }
+# user + nice + system + irq + softirq: a process's CPU time (/proc/PID/stat, getrusage) is
+# its scheduler run time and so includes the softirq work done on its behalf (the loopback
+# TCP stack, a quarter of the machine under wrk), which /proc/stat counts under softirq --
+# without those columns "other processes" came out at -0.2 to -0.5 cores.
+sys_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 calc() { awk "BEGIN{printf \"%.3f\", $1}"; }
 busy_cores_over() { local a b; a=$(sys_busy); sleep "$1"; b=$(sys_busy); calc "($b - $a) / $CLK_TCK / $1"; }
 wait_quiet() {

@@ -6,7 +6,7 @@ use orgd::startup;
 
 /// mimalloc, not glibc's malloc: a request allocates and frees many small short-lived
 /// buffers (rows, JSON, headers), and with mimalloc orgd spent 8-17 % less CPU per request
-/// in same-machine A/B runs at the same peak RSS (docs/performance.md, optimisation 24).
+/// in same-machine A/B runs, at a peak RSS 3 MiB higher (docs/performance.md, optimisation 24).
 /// Only the server binary: the library crates leave the choice to whoever embeds them.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
