@@ -202,9 +202,7 @@ impl OrganizationRepository for SeaOrganizations {
                 rows.pop()
             }
         };
-        let Some(row) = row else { return Ok(None) };
-        let (org, role) = row.into_access()?;
-        Ok(Some(OrgAccess { org, role }))
+        row.map(OrgRow::into_access).transpose()
     }
 
     async fn list(

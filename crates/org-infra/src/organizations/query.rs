@@ -84,10 +84,13 @@ impl OrgRow {
     }
 
     /// The organization and the joined role with its custom role, if any.
-    pub(crate) fn into_access(mut self) -> Result<(Organization, Option<MemberRole>)> {
-        let custom = std::mem::replace(&mut self.custom, GrantRow::NONE).into_grant()?;
+    pub(crate) fn into_access(mut self) -> Result<OrgAccess> {
+        let custom = std::mem::replace(&mut self.custom, GrantRow::NONE);
         let (org, key) = self.into_domain()?;
-        Ok((org, key.map(|key| MemberRole { key, custom })))
+        Ok(OrgAccess {
+            org,
+            role: member_role(key, custom)?,
+        })
     }
 
     /// The organization and the joined role.
@@ -127,6 +130,12 @@ fn role_key(role: Option<&str>) -> Result<Option<RoleKey>> {
         .map_err(|e| corrupt("role", e))
 }
 
+/// The joined membership role with the custom role behind it, if a membership was joined.
+fn member_role(key: Option<RoleKey>, custom: GrantRow) -> Result<Option<MemberRole>> {
+    let custom = custom.into_grant()?;
+    Ok(key.map(|key| MemberRole { key, custom }))
+}
+
 /// An organization's [`OrgBasics`] with one user's membership role and the custom role
 /// behind it: [`OrgRow`] without the display fields and the owner's profile, for the
 /// requests that do not show the org. Read by position: [`Self::COLUMNS`], the role, the
@@ -152,8 +161,7 @@ impl OrgBasicsRow {
 
     /// The basics and the joined role with its custom role, if any.
     pub(crate) fn into_access(self) -> Result<OrgAccess<OrgBasics>> {
-        let custom = self.custom.into_grant()?;
-        let role = role_key(self.role.as_deref())?.map(|key| MemberRole { key, custom });
+        let role = member_role(role_key(self.role.as_deref())?, self.custom)?;
         Ok(OrgAccess {
             org: OrgBasics {
                 id: self.id,

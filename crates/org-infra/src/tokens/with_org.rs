@@ -14,7 +14,7 @@
 //! [`OrganizationRepository::access`]: org_domain::ports::OrganizationRepository::access
 use org_domain::Result;
 use org_domain::auth::TokenHash;
-use org_domain::organizations::{OrgAccess, OrgDetail, PreloadedOrg};
+use org_domain::organizations::{OrgDetail, PreloadedOrg};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, Value};
 use uuid::Uuid;
@@ -215,10 +215,9 @@ where
         return Ok(Some((token, user, None)));
     }
     let access = match detail {
-        OrgDetail::Full => {
-            let (org, role) = OrgRow::read(&mut cols).map_err(db_err)?.into_access()?;
-            PreloadedOrg::Full(Box::new(OrgAccess { org, role }))
-        }
+        OrgDetail::Full => PreloadedOrg::Full(Box::new(
+            OrgRow::read(&mut cols).map_err(db_err)?.into_access()?,
+        )),
         OrgDetail::Basics => PreloadedOrg::Basics(
             OrgBasicsRow::read(&mut cols)
                 .map_err(db_err)?
