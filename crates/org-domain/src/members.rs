@@ -50,7 +50,7 @@ pub enum MemberTarget {
     Email(String),
 }
 
-/// A role change as [`MemberRepository::change_role`] finds it under the org's lock.
+/// A role change as [`MemberRepository::change_role`] finds it (the role it replaces).
 ///
 /// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
 #[derive(Debug, Clone, Copy)]
@@ -63,9 +63,11 @@ pub struct RoleChange<'a> {
     pub new: &'a MemberRole,
 }
 
-/// How a role change is judged once the member's role is read under the org's lock: the
-/// caller may neither take away nor give a role that carries permissions they lack (nor
-/// make or unmake an owner without being one).
+/// How a role change is judged on the role it replaces (see
+/// [`MemberRepository::change_role`]): the caller may neither take away nor give a role
+/// that carries permissions they lack (nor make or unmake an owner without being one).
+///
+/// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
 #[derive(Debug, Clone)]
 pub struct RoleChangeRules {
     /// What the caller holds in the org.

@@ -6,11 +6,12 @@ use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::AuditRepository;
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, InsertStatement, SubQueryStatement, WithClause,
+    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement, UpdateStatement,
+    WithClause,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, Value,
+    Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -83,6 +84,54 @@ pub(crate) async fn insert_after_cached<C: ConnectionTrait>(
     let stmt = cached_statement(cache, values, writes, event);
     db.execute_raw(stmt).await.map_err(db_err)?;
     Ok(())
+}
+
+/// PostgreSQL only: runs `write` — an `UPDATE … RETURNING` — and writes `event` once per
+/// row it returns, in one statement that is its own transaction: `WITH w0 AS (<write>)
+/// INSERT INTO audit_events (…) SELECT <event> FROM w0`. So a conditional write (a
+/// compare-and-set) leaves its audit row exactly when it wrote. The SQL is built once
+/// (`cache`, see [`SqlCache`]); `values` are the write's values in the order of its
+/// placeholders. Returns whether anything was written.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn insert_per_row_cached<C: ConnectionTrait>(
+    db: &C,
+    cache: &SqlCache<1>,
+    mut values: Vec<Value>,
+    write: impl FnOnce() -> UpdateStatement,
+    event: &AuditEvent,
+) -> Result<bool> {
+    let backend = DbBackend::Postgres;
+    values.extend(row_values(event));
+    let stmt = cache.statement(backend, 0, values, || {
+        backend.build(&per_row(write(), event))
+    });
+    let res = db.execute_raw(stmt).await.map_err(db_err)?;
+    Ok(res.rows_affected() > 0)
+}
+
+/// [`insert_per_row_cached`]'s statement.
+#[allow(clippy::expect_used)] // `row_values` has one value per column, in their order (tests)
+fn per_row(write: UpdateStatement, event: &AuditEvent) -> InsertStatement {
+    let w0 = Alias::new("w0");
+    let mut with = WithClause::new();
+    with.cte(
+        CommonTableExpression::new()
+            .query(write)
+            .table_name(w0.clone())
+            .to_owned(),
+    );
+    let mut select = Query::select();
+    select.exprs(row_values(event).map(Expr::val)).from(w0);
+    let mut insert = Query::insert();
+    insert
+        .into_table(audit_events::Entity)
+        .columns(audit_events::Column::iter())
+        .select_from(select)
+        .expect("one value per column");
+    insert.with_cte(with);
+    insert
 }
 
 /// [`insert_after_cached`]'s PostgreSQL statement.
@@ -282,5 +331,26 @@ mod tests {
             );
             assert_eq!(stmt.values.map(|v| v.0.len()), Some(12));
         }
+    }
+
+    /// The conditional write's audit row is selected from what the write returns, so it
+    /// exists exactly when the write wrote.
+    #[test]
+    fn the_per_row_statement_selects_the_event_from_the_write() {
+        let n = 7;
+        let mut q = Query::update();
+        q.table(Alias::new("members"))
+            .value(Alias::new("role"), "admin")
+            .and_where(Expr::col(Alias::new("role")).eq("member"))
+            .returning_col(Alias::new("user_id"));
+        let stmt = DbBackend::Postgres.build(&per_row(q, &event(n, true)));
+        assert!(
+            stmt.sql.starts_with(r#"WITH "w0" AS (UPDATE "members""#)
+                && stmt.sql.contains(r#"RETURNING "user_id")"#)
+                && stmt.sql.ends_with(r#"FROM "w0""#),
+            "{}",
+            stmt.sql
+        );
+        assert_eq!(stmt.values.map(|v| v.0.len()), Some(12));
     }
 }

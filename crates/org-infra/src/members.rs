@@ -6,10 +6,11 @@ use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::MemberRepository;
 use org_domain::roles::{MemberRole, RoleKey};
 use org_domain::{DomainError, Result};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, UpdateStatement};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Value,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -57,6 +58,75 @@ impl SeaMembers {
     }
 }
 
+impl SeaMembers {
+    /// `change_role` without the org's lock, on PostgreSQL, for a change between `admin`
+    /// and `member` with no custom role shadowing either (S5's request): it decides on the
+    /// membership as read, then writes the new role and its audit row in one statement
+    /// (its own transaction) only if the member still holds the role decided on — a
+    /// compare-and-set on `members.role`. What the lock is for elsewhere is not at stake:
+    /// no owner is made or unmade (the owner of record is always an `owner`), no custom
+    /// role must outlive the commit; and what it gives here, that the role replaced is the
+    /// role judged, the compare-and-set gives. Three round trips fewer (`BEGIN`, the lock,
+    /// `COMMIT`). `None`: not such a change, or the role changed since the read — then the
+    /// locked path decides afresh.
+    async fn change_plain_role(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: RoleKey,
+        at: OffsetDateTime,
+        rules: &RoleChangeRules,
+    ) -> Result<Option<Member>> {
+        let plain = |k: RoleKey| matches!(k, RoleKey::System(_)) && !k.is_owner();
+        if self.db.get_database_backend() != DbBackend::Postgres || !plain(role) {
+            return Ok(None);
+        }
+        let (mut member, current, custom) =
+            query::with_roles(&self.db, org_id, user_id, Some(role))
+                .await?
+                .ok_or_else(|| DomainError::not_found("member"))?;
+        if !plain(current.key) || current.custom.is_some() || custom.is_some() {
+            return Ok(None);
+        }
+        let new = MemberRole { key: role, custom };
+        let change = RoleChange {
+            member: &member,
+            current: &current,
+            new: &new,
+        };
+        let Some(event) = rules.decide(change)? else {
+            return Ok(Some(member));
+        };
+        static SQL: SqlCache<1> = SqlCache::new();
+        let (key, held, stamp) = (role.to_string(), current.key.to_string(), to_db(at));
+        let values = vec![
+            key.clone().into(),
+            stamp.into(),
+            org_id.into(),
+            user_id.into(),
+            held.clone().into(),
+        ];
+        let write = || {
+            let mut q = members::Entity::update_many()
+                .col_expr(members::Column::Role, Expr::value(key))
+                .col_expr(members::Column::UpdatedAt, Expr::value(stamp))
+                .filter(members::Column::OrganizationId.eq(org_id))
+                .filter(members::Column::UserId.eq(user_id))
+                .filter(members::Column::Role.eq(held))
+                .into_query();
+            q.returning_col(members::Column::UserId);
+            q
+        };
+        if !audit::insert_per_row_cached(&self.db, &SQL, values, write, &event).await? {
+            return Ok(None);
+        }
+        // What the UPDATE wrote, as a read would give it back.
+        member.role = role;
+        member.updated = from_db(to_db(at));
+        Ok(Some(member))
+    }
+}
+
 /// A failed membership insert: a missing user, or one who is already a member.
 pub(crate) fn add_err(e: DbErr) -> DomainError {
     if is_fk_violation(&e) {
@@ -87,6 +157,39 @@ async fn lock_org(txn: &DatabaseTransaction, org_id: Uuid) -> Result<Uuid> {
     lock_owner(txn, org_id)
         .await?
         .ok_or_else(|| DomainError::not_found("organization"))
+}
+
+/// [`lock_org`], and the membership's row too, for the changes that judge the role a member
+/// holds (a role change, a removal): the role they read is the role they replace, also
+/// against `SeaMembers::change_plain_role`, which does not take the org's lock — its
+/// compare-and-set waits for this row lock and then finds the role changed. One statement
+/// (`… INNER JOIN members … FOR UPDATE`, both rows); without a membership only the org
+/// is locked, and the read that follows finds no member.
+async fn lock_membership(txn: &DatabaseTransaction, org_id: Uuid, user_id: Uuid) -> Result<Uuid> {
+    static SQL: SqlCache<1> = SqlCache::new();
+    let backend = txn.get_database_backend();
+    let stmt = SQL.statement(backend, 0, vec![user_id.into(), org_id.into()], || {
+        let (o, m) = (organizations::Entity, members::Entity);
+        let mut q = Query::select();
+        q.column((o, organizations::Column::OwnerId))
+            .from(o)
+            .inner_join(
+                m,
+                Condition::all()
+                    .add(
+                        Expr::col((m, members::Column::OrganizationId))
+                            .equals((o, organizations::Column::Id)),
+                    )
+                    .add(Expr::col((m, members::Column::UserId)).eq(user_id)),
+            )
+            .and_where(Expr::col((o, organizations::Column::Id)).eq(org_id))
+            .lock_exclusive();
+        backend.build(&q)
+    });
+    match txn.query_one_raw(stmt).await.map_err(db_err)? {
+        Some(row) => row.try_get::<Uuid>("", "owner_id").map_err(db_err),
+        None => lock_org(txn, org_id).await,
+    }
 }
 
 #[async_trait]
@@ -194,8 +297,14 @@ impl MemberRepository for SeaMembers {
         at: OffsetDateTime,
         rules: &RoleChangeRules,
     ) -> Result<Member> {
+        if let Some(member) = self
+            .change_plain_role(org_id, user_id, role, at, rules)
+            .await?
+        {
+            return Ok(member);
+        }
         let txn = begin_write(&self.db).await?;
-        let owner = lock_org(&txn, org_id).await?;
+        let owner = lock_membership(&txn, org_id, user_id).await?;
         let (mut member, current, custom) = query::with_roles(&txn, org_id, user_id, Some(role))
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;
@@ -250,7 +359,7 @@ impl MemberRepository for SeaMembers {
 
     async fn remove(&self, org_id: Uuid, user_id: Uuid, rules: &RemovalRules) -> Result<()> {
         let txn = begin_write(&self.db).await?;
-        let owner = lock_org(&txn, org_id).await?;
+        let owner = lock_membership(&txn, org_id, user_id).await?;
         let (member, current, _) = query::with_roles(&txn, org_id, user_id, None)
             .await?
             .ok_or_else(|| DomainError::not_found("member"))?;

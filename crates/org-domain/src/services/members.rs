@@ -74,8 +74,7 @@ impl Services {
     }
 
     /// Changes a member's role. The escalation checks ([`RoleChangeRules`]) run on the role
-    /// the member holds under the org's lock (see [`MemberRepository::change_role`]), not on
-    /// an earlier read.
+    /// the change replaces (see [`MemberRepository::change_role`]), not on an earlier read.
     ///
     /// # Errors
     /// `404` (also for non-members); `403` without `users:update` or on escalation;

@@ -284,6 +284,9 @@ fn no_custom_role(q: Select<organizations::Entity>) -> Select<organizations::Ent
 /// Every change to an org's owners goes through this lock, so such changes serialize; so
 /// do deleting a custom role and every write that makes a membership, invitation or the
 /// default role setting name one (`SeaMembers::add` takes it through `count_in`'s UPDATE).
+/// A role change between `admin` and `member` does not take it on PostgreSQL (a
+/// compare-and-set on the membership's row, `SeaMembers::change_plain_role`); the changes
+/// that judge a member's role under this lock lock that row too (`lock_membership`).
 pub(crate) async fn lock<C: ConnectionTrait>(
     txn: &C,
     org_id: Uuid,

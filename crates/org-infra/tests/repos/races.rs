@@ -2,10 +2,11 @@
 //! and on a SQLite file with a real connection pool.
 use org_domain::DomainError;
 use org_domain::organizations::OrgRef;
+use org_domain::permissions::Permission;
 use org_domain::roles::{RoleKey, SystemRole};
 use uuid::Uuid;
 
-use crate::support::{TestDb, allow, allow_removal, as_admin, removal};
+use crate::support::{TestDb, allow, allow_removal, as_admin, as_member_with, removal};
 
 const OWNER: RoleKey = RoleKey::System(SystemRole::Owner);
 const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
@@ -36,6 +37,9 @@ races!(
     removing_and_demoting_owners,
     promoting_while_an_admin_changes_the_role,
     promoting_while_an_admin_removes,
+    promoting_one_member_twice,
+    narrowing_while_an_owner_promotes,
+    removing_while_an_owner_promotes,
     creating_past_the_limit,
     accepting_one_invitation_twice,
 );
@@ -109,6 +113,78 @@ async fn promoting_while_an_admin_removes(t: &TestDb) {
         let (rp, rr) = tokio::join!(
             m.change_role(o, x, OWNER, t.at(), &promote),
             m.remove(o, x, &by_admin),
+        );
+        match (rp, rr) {
+            (Ok(_), Err(e)) => assert_eq!(e.code(), "forbidden"),
+            (Err(e), Ok(())) => assert_eq!(e.code(), "not_found"),
+            (p, r) => panic!("promotion {p:?}, removal {r:?}: exactly one must win"),
+        }
+    }
+}
+
+/// Two owners make the same member an admin at once (the change PostgreSQL makes without
+/// the org's lock, a compare-and-set): one changes the role, the other finds it done —
+/// one audit row, never two claiming the same `member → admin`.
+async fn promoting_one_member_twice(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..10 {
+        let (o, x) = org_with_member(t, round).await;
+        let rows = t.audit_rows().await;
+        let (e1, e2) = (t.event(Some(o), "x", x), t.event(Some(o), "x", x));
+        let (r1, r2) = (allow(&e1), allow(&e2));
+        let (a, b) = tokio::join!(
+            m.change_role(o, x, ADMIN, t.at(), &r1),
+            m.change_role(o, x, ADMIN, t.at(), &r2),
+        );
+        assert_eq!((a.unwrap().role, b.unwrap().role), (ADMIN, ADMIN));
+        assert_eq!(t.audit_rows().await, rows + 1);
+        assert_eq!(m.get(o, x).await.unwrap().unwrap().role, ADMIN);
+    }
+}
+
+/// A caller who may manage `member`s but not `admin`s moves a member to a custom role (a
+/// change judged under the org's lock) while an owner makes the member an admin (without
+/// it, on PostgreSQL): whichever runs first, the member ends an admin — the narrower
+/// caller never replaces the `admin` role it may not take away.
+async fn narrowing_while_an_owner_promotes(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..10 {
+        let (o, x) = org_with_member(t, round).await;
+        let r = t.role(o, "Reader", &[Permission::OrganizationRead]).await;
+        let narrow_to = RoleKey::Custom(r.id);
+        let promote = allow(&t.event(Some(o), "x", x));
+        let by_member = as_member_with(&t.event(Some(o), "x", x), Permission::UsersUpdate);
+        let (rp, rn) = tokio::join!(
+            m.change_role(o, x, ADMIN, t.at(), &promote),
+            m.change_role(o, x, narrow_to, t.at(), &by_member),
+        );
+        rp.unwrap();
+        if let Err(e) = rn {
+            assert_eq!(
+                e.code(),
+                "forbidden",
+                "the narrower caller lost the race: {e}"
+            );
+        }
+        assert_eq!(m.get(o, x).await.unwrap().unwrap().role, ADMIN);
+    }
+}
+
+/// A caller who may remove `member`s but not `admin`s removes a member while an owner makes
+/// them an admin: either the removal came first (the promotion finds no member) or it is
+/// refused — never an admin removed by a caller who may not.
+async fn removing_while_an_owner_promotes(t: &TestDb) {
+    let m = &t.ports.members;
+    for round in 0..10 {
+        let (o, x) = org_with_member(t, round).await;
+        let promote = allow(&t.event(Some(o), "x", x));
+        let by_member = removal(as_member_with(
+            &t.event(Some(o), "x", x),
+            Permission::UsersDelete,
+        ));
+        let (rp, rr) = tokio::join!(
+            m.change_role(o, x, ADMIN, t.at(), &promote),
+            m.remove(o, x, &by_member),
         );
         match (rp, rr) {
             (Ok(_), Err(e)) => assert_eq!(e.code(), "forbidden"),

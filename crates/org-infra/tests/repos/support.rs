@@ -48,6 +48,14 @@ pub fn as_admin(event: &AuditEvent) -> RoleChangeRules {
     rules_of(SystemRole::Admin, SystemRole::Admin.permissions(), event)
 }
 
+/// A `member`'s role change rules with `extra` on top of a member's permissions.
+pub fn as_member_with(event: &AuditEvent, extra: Permission) -> RoleChangeRules {
+    let permissions = SystemRole::Member
+        .permissions()
+        .union(PermissionSet::of(&[extra]));
+    rules_of(SystemRole::Member, permissions, event)
+}
+
 /// The removal rules of the same caller, removing someone else.
 pub fn removal(rules: RoleChangeRules) -> RemovalRules {
     RemovalRules {
