@@ -84,15 +84,29 @@ impl RoleChangeRules {
     /// # Errors
     /// `403 forbidden` on escalation.
     pub fn decide(&self, change: RoleChange<'_>) -> Result<Option<AuditEvent>> {
+        self.decide_from(change.current, change.new)
+    }
+
+    /// [`RoleChangeRules::decide`] for a member holding `current` — before it is read: a
+    /// store that replaces `current` only where the member holds it (a compare-and-set)
+    /// may write on this decision, and must read and decide again where they do not.
+    ///
+    /// # Errors
+    /// `403 forbidden` on escalation.
+    pub fn decide_from(
+        &self,
+        current: &MemberRole,
+        new: &MemberRole,
+    ) -> Result<Option<AuditEvent>> {
         // Both what is taken away and what is given.
-        require_manage_role(&self.grant, self.caller_role.as_ref(), change.current)?;
-        require_manage_role(&self.grant, self.caller_role.as_ref(), change.new)?;
-        if change.member.role == change.new.key {
+        require_manage_role(&self.grant, self.caller_role.as_ref(), current)?;
+        require_manage_role(&self.grant, self.caller_role.as_ref(), new)?;
+        if current.key == new.key {
             return Ok(None);
         }
         let mut event = self.event.clone();
-        event.before = Some(json!({"role": change.member.role.to_string()}));
-        event.after = Some(json!({"role": change.new.key.to_string()}));
+        event.before = Some(json!({"role": current.key.to_string()}));
+        event.after = Some(json!({"role": new.key.to_string()}));
         Ok(Some(event))
     }
 }

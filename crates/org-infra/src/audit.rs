@@ -6,8 +6,8 @@ use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::AuditRepository;
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement, UpdateStatement,
-    WithClause,
+    Alias, Asterisk, CommonTableExpression, Expr, InsertStatement, Query, SubQueryStatement,
+    UpdateStatement, WithClause, WithQuery,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -15,8 +15,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::db::columns::ReadColumns;
 use crate::db::sql_cache::SqlCache;
-use crate::db::{db_err, fetch_limit, from_db, known_total, to_db};
+use crate::db::{db_err, direct, fetch_limit, from_db, known_total, to_db};
 use crate::entities::audit_events::{self, Column as A};
 
 /// Writes `event` on `db` — pass the transaction of the change it records.
@@ -87,51 +88,59 @@ pub(crate) async fn insert_after_cached<C: ConnectionTrait>(
 }
 
 /// PostgreSQL only: runs `write` — an `UPDATE … RETURNING` — and writes `event` once per
-/// row it returns, in one statement that is its own transaction: `WITH w0 AS (<write>)
-/// INSERT INTO audit_events (…) SELECT <event> FROM w0`. So a conditional write (a
-/// compare-and-set) leaves its audit row exactly when it wrote. The SQL is built once
-/// (`cache`, see [`SqlCache`]); `values` are the write's values in the order of its
-/// placeholders. Returns whether anything was written.
+/// row it returns, in one statement that is its own transaction, and answers those rows:
+/// `WITH w0 AS (<write>), a AS (INSERT INTO audit_events (…) SELECT <event> FROM w0)
+/// SELECT * FROM w0`. So a conditional write (a compare-and-set) leaves its audit row
+/// exactly when it wrote. The SQL is built once (`cache`, see [`SqlCache`]) and run on the
+/// pool straight ([`direct`]); `values` are the write's values in the order of its
+/// placeholders, and `T` reads what it returns.
 ///
 /// # Errors
 /// Storage failure.
-pub(crate) async fn insert_per_row_cached<C: ConnectionTrait>(
-    db: &C,
+pub(crate) async fn returning_per_row<T: ReadColumns>(
+    db: &DatabaseConnection,
     cache: &SqlCache<1>,
     mut values: Vec<Value>,
     write: impl FnOnce() -> UpdateStatement,
     event: &AuditEvent,
-) -> Result<bool> {
+) -> Result<Vec<T>> {
     let backend = DbBackend::Postgres;
     values.extend(row_values(event));
     let stmt = cache.statement(backend, 0, values, || {
         backend.build(&per_row(write(), event))
     });
-    let res = db.execute_raw(stmt).await.map_err(db_err)?;
-    Ok(res.rows_affected() > 0)
+    direct::all(db, stmt).await.map_err(db_err)
 }
 
-/// [`insert_per_row_cached`]'s statement.
+/// [`returning_per_row`]'s statement.
 #[allow(clippy::expect_used)] // `row_values` has one value per column, in their order (tests)
-fn per_row(write: UpdateStatement, event: &AuditEvent) -> InsertStatement {
+fn per_row(write: UpdateStatement, event: &AuditEvent) -> WithQuery {
     let w0 = Alias::new("w0");
-    let mut with = WithClause::new();
-    with.cte(
-        CommonTableExpression::new()
-            .query(write)
-            .table_name(w0.clone())
-            .to_owned(),
-    );
     let mut select = Query::select();
-    select.exprs(row_values(event).map(Expr::val)).from(w0);
+    select
+        .exprs(row_values(event).map(Expr::val))
+        .from(w0.clone());
     let mut insert = Query::insert();
     insert
         .into_table(audit_events::Entity)
         .columns(audit_events::Column::iter())
         .select_from(select)
         .expect("one value per column");
-    insert.with_cte(with);
-    insert
+    let mut with = WithClause::new();
+    for (name, query) in [("w0", write.into()), ("a", insert.into())] {
+        let query: SubQueryStatement = query;
+        with.cte(
+            CommonTableExpression::new()
+                .query(query)
+                .table_name(Alias::new(name))
+                .to_owned(),
+        );
+    }
+    Query::select()
+        .column(Asterisk)
+        .from(w0)
+        .to_owned()
+        .with(with)
 }
 
 /// [`insert_after_cached`]'s PostgreSQL statement.
@@ -334,7 +343,7 @@ mod tests {
     }
 
     /// The conditional write's audit row is selected from what the write returns, so it
-    /// exists exactly when the write wrote.
+    /// exists exactly when the write wrote; the statement answers the written rows.
     #[test]
     fn the_per_row_statement_selects_the_event_from_the_write() {
         let n = 7;
@@ -346,8 +355,10 @@ mod tests {
         let stmt = DbBackend::Postgres.build(&per_row(q, &event(n, true)));
         assert!(
             stmt.sql.starts_with(r#"WITH "w0" AS (UPDATE "members""#)
-                && stmt.sql.contains(r#"RETURNING "user_id")"#)
-                && stmt.sql.ends_with(r#"FROM "w0""#),
+                && stmt
+                    .sql
+                    .contains(r#"RETURNING "user_id") , "a" AS (INSERT INTO "audit_events""#)
+                && stmt.sql.ends_with(r#"FROM "w0") SELECT * FROM "w0""#),
             "{}",
             stmt.sql
         );

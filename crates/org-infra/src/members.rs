@@ -8,9 +8,8 @@ use org_domain::roles::{MemberRole, RoleKey};
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,6 +26,7 @@ use crate::roles::{ensure_holdable, unknown_role};
 use crate::users::{contains_ci, contains_pattern, user_not_found};
 
 mod owners;
+mod plain;
 mod query;
 
 pub(crate) use query::get;
@@ -55,75 +55,6 @@ impl SeaMembers {
     /// The memberships of `db`.
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-impl SeaMembers {
-    /// `change_role` without the org's lock, on PostgreSQL, for a change between `admin`
-    /// and `member` with no custom role shadowing either (S5's request): it decides on the
-    /// membership as read, then writes the new role and its audit row in one statement
-    /// (its own transaction) only if the member still holds the role decided on — a
-    /// compare-and-set on `members.role`. What the lock is for elsewhere is not at stake:
-    /// no owner is made or unmade (the owner of record is always an `owner`), no custom
-    /// role must outlive the commit; and what it gives here, that the role replaced is the
-    /// role judged, the compare-and-set gives. Three round trips fewer (`BEGIN`, the lock,
-    /// `COMMIT`). `None`: not such a change, or the role changed since the read — then the
-    /// locked path decides afresh.
-    async fn change_plain_role(
-        &self,
-        org_id: Uuid,
-        user_id: Uuid,
-        role: RoleKey,
-        at: OffsetDateTime,
-        rules: &RoleChangeRules,
-    ) -> Result<Option<Member>> {
-        let plain = |k: RoleKey| matches!(k, RoleKey::System(_)) && !k.is_owner();
-        if self.db.get_database_backend() != DbBackend::Postgres || !plain(role) {
-            return Ok(None);
-        }
-        let (mut member, current, custom) =
-            query::with_roles(&self.db, org_id, user_id, Some(role))
-                .await?
-                .ok_or_else(|| DomainError::not_found("member"))?;
-        if !plain(current.key) || current.custom.is_some() || custom.is_some() {
-            return Ok(None);
-        }
-        let new = MemberRole { key: role, custom };
-        let change = RoleChange {
-            member: &member,
-            current: &current,
-            new: &new,
-        };
-        let Some(event) = rules.decide(change)? else {
-            return Ok(Some(member));
-        };
-        static SQL: SqlCache<1> = SqlCache::new();
-        let (key, held, stamp) = (role.to_string(), current.key.to_string(), to_db(at));
-        let values = vec![
-            key.clone().into(),
-            stamp.into(),
-            org_id.into(),
-            user_id.into(),
-            held.clone().into(),
-        ];
-        let write = || {
-            let mut q = members::Entity::update_many()
-                .col_expr(members::Column::Role, Expr::value(key))
-                .col_expr(members::Column::UpdatedAt, Expr::value(stamp))
-                .filter(members::Column::OrganizationId.eq(org_id))
-                .filter(members::Column::UserId.eq(user_id))
-                .filter(members::Column::Role.eq(held))
-                .into_query();
-            q.returning_col(members::Column::UserId);
-            q
-        };
-        if !audit::insert_per_row_cached(&self.db, &SQL, values, write, &event).await? {
-            return Ok(None);
-        }
-        // What the UPDATE wrote, as a read would give it back.
-        member.role = role;
-        member.updated = from_db(to_db(at));
-        Ok(Some(member))
     }
 }
 

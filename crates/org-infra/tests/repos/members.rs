@@ -1,15 +1,18 @@
 use org_domain::members::MemberFilter;
 use org_domain::organizations::OrgRef;
 use org_domain::pagination::PageRequest;
+use org_domain::permissions::Permission;
 use org_domain::roles::{RoleKey, SystemRole};
 use uuid::Uuid;
 
 use crate::both;
 use crate::code;
-use crate::support::{TestDb, allow, allow_removal};
+use crate::support::{TestDb, allow, allow_removal, as_admin, as_member_with};
 
 both!(
     add_change_remove,
+    plain_role_changes,
+    a_shadowed_key_is_judged_by_its_custom_role,
     last_owner,
     owner_of_record_hand_off,
     a_failed_audit_write_undoes_the_change,
@@ -89,6 +92,74 @@ async fn add_change_remove(t: &TestDb) {
         "not_found"
     );
     assert_eq!(t.audit_rows().await, rows + 3);
+}
+
+/// Changes between `admin` and `member` (on PostgreSQL without the org's lock): the member
+/// answered is the member stored, the same role writes nothing, and a refusal is judged
+/// on the role held.
+async fn plain_role_changes(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    let ev = t.event(Some(o.id), "member.added", b.id);
+    m.add(o.id, b.id, MEMBER, t.at(), &ev).await.unwrap();
+    let rows = t.audit_rows().await;
+
+    let at = t.at();
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    let changed = m
+        .change_role(o.id, b.id, ADMIN, at, &allow(&ev))
+        .await
+        .unwrap();
+    assert_eq!((changed.role, changed.updated), (ADMIN, at));
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(changed.clone()));
+    assert_eq!(t.audit_rows().await, rows + 1);
+
+    // The same role again: nothing written, the member as it is.
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    let same = m.change_role(o.id, b.id, ADMIN, t.at(), &allow(&ev)).await;
+    assert_eq!(same.unwrap(), changed);
+    assert_eq!(t.audit_rows().await, rows + 1);
+
+    // A caller who may manage members but not admins cannot take `admin` away.
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    let narrow = as_member_with(&ev, Permission::UsersUpdate);
+    assert_eq!(
+        code(m.change_role(o.id, b.id, MEMBER, t.at(), &narrow).await),
+        "forbidden"
+    );
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(changed));
+    assert_eq!(t.audit_rows().await, rows + 1);
+}
+
+/// A custom role shadowing `admin` with a permission admins lack: an admin cannot give it,
+/// although plain `admin` they could — nothing written; an owner can.
+async fn a_shadowed_key_is_judged_by_its_custom_role(t: &TestDb) {
+    let m = &t.ports.members;
+    let a = t.user("a@x.io").await;
+    let b = t.user("b@x.io").await;
+    let o = t.org(&a, "Acme", "acme").await;
+    t.role(o.id, "Admin", &[Permission::OrganizationDelete])
+        .await;
+    let ev = t.event(Some(o.id), "member.added", b.id);
+    let added = m.add(o.id, b.id, MEMBER, t.at(), &ev).await.unwrap();
+    let rows = t.audit_rows().await;
+
+    let ev = t.event(Some(o.id), "member.role_changed", b.id);
+    assert_eq!(
+        code(
+            m.change_role(o.id, b.id, ADMIN, t.at(), &as_admin(&ev))
+                .await
+        ),
+        "forbidden"
+    );
+    assert_eq!(m.get(o.id, b.id).await.unwrap(), Some(added));
+    assert_eq!(t.audit_rows().await, rows);
+
+    let changed = m.change_role(o.id, b.id, ADMIN, t.at(), &allow(&ev)).await;
+    assert_eq!(changed.unwrap().role, ADMIN);
+    assert_eq!(t.audit_rows().await, rows + 1);
 }
 
 async fn last_owner(t: &TestDb) {
