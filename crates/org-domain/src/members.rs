@@ -50,19 +50,6 @@ pub enum MemberTarget {
     Email(String),
 }
 
-/// A role change as [`MemberRepository::change_role`] finds it (the role it replaces).
-///
-/// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
-#[derive(Debug, Clone, Copy)]
-pub struct RoleChange<'a> {
-    /// The membership as it is.
-    pub member: &'a Member,
-    /// The role it holds, with the custom role behind its key.
-    pub current: &'a MemberRole,
-    /// The role it is to get, with the custom role behind its key.
-    pub new: &'a MemberRole,
-}
-
 /// How a role change is judged on the role it replaces (see
 /// [`MemberRepository::change_role`]): the caller may neither take away nor give a role
 /// that carries permissions they lack (nor make or unmake an owner without being one).
@@ -79,25 +66,16 @@ pub struct RoleChangeRules {
 }
 
 impl RoleChangeRules {
-    /// `Ok(None)` when the member already holds the new role, else the event to record.
+    /// The change from `current` to `new` (each with the custom role behind its key):
+    /// `Ok(None)` when they are the same role, else the event to record. The store writes
+    /// on this decision only where the member holds `current` — read under the org's lock,
+    /// or checked by a compare-and-set (see [`MemberRepository::change_role`]).
+    ///
+    /// [`MemberRepository::change_role`]: crate::ports::MemberRepository::change_role
     ///
     /// # Errors
     /// `403 forbidden` on escalation.
-    pub fn decide(&self, change: RoleChange<'_>) -> Result<Option<AuditEvent>> {
-        self.decide_from(change.current, change.new)
-    }
-
-    /// [`RoleChangeRules::decide`] for a member holding `current` — before it is read: a
-    /// store that replaces `current` only where the member holds it (a compare-and-set)
-    /// may write on this decision, and must read and decide again where they do not.
-    ///
-    /// # Errors
-    /// `403 forbidden` on escalation.
-    pub fn decide_from(
-        &self,
-        current: &MemberRole,
-        new: &MemberRole,
-    ) -> Result<Option<AuditEvent>> {
+    pub fn decide(&self, current: &MemberRole, new: &MemberRole) -> Result<Option<AuditEvent>> {
         // Both what is taken away and what is given.
         require_manage_role(&self.grant, self.caller_role.as_ref(), current)?;
         require_manage_role(&self.grant, self.caller_role.as_ref(), new)?;

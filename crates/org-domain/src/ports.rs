@@ -325,17 +325,17 @@ pub trait MemberRepository: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<Member>;
     /// Changes a member's role. It reads the membership with the custom roles behind its
-    /// current key and behind `role`, and hands them to `decide`, the caller's decision on
-    /// the [`RoleChange`](crate::members::RoleChange): an error refuses the change, `None` leaves it as it is (the
-    /// member is returned unchanged), `Some(event)` writes the role and `event` in the same
-    /// transaction. The role decided on is the role replaced, even when another request
+    /// current key and behind `role`, and asks [`RoleChangeRules::decide`], the caller's
+    /// decision on the change from the one to the other: an error refuses the change,
+    /// `None` leaves it as it is (the member is returned unchanged), `Some(event)` writes
+    /// the role and `event` in the same transaction. The role decided on is the role replaced, even when another request
     /// changed it a moment earlier: the decision is made under the org's row lock (and the
     /// membership's), or — for a change between `admin` and `member`, neither backed by a
     /// custom role, where no owner or custom role is at stake — the write only replaces the
     /// role it was decided on, and a role changed meanwhile is decided afresh. Such a
-    /// change may even be decided before the read, with
-    /// [`RoleChangeRules::decide_from`] on the one role the member can hold (`member` for
-    /// a move to `admin`, and the other way round), and written only where they hold it.
+    /// change may even be decided before the read, on the one role the member can hold
+    /// (`member` for a move to `admin`, and the other way round), and written only where
+    /// they hold it.
     /// Refuses atomically, under concurrent requests too, when the member is the org's
     /// last `owner` and the new role is not `owner`. When the owner of record stops being
     /// an owner, the longest-standing remaining owner becomes the owner of record in the

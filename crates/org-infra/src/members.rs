@@ -1,7 +1,7 @@
 //! [`MemberRepository`] on sea-orm.
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
-use org_domain::members::{Member, MemberFilter, RemovalRules, RoleChange, RoleChangeRules};
+use org_domain::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::MemberRepository;
 use org_domain::roles::{MemberRole, RoleKey};
@@ -247,12 +247,7 @@ impl MemberRepository for SeaMembers {
         {
             return Err(unknown_role(id));
         }
-        let change = RoleChange {
-            member: &member,
-            current: &current,
-            new: &new,
-        };
-        let Some(event) = rules.decide(change)? else {
+        let Some(event) = rules.decide(&current, &new)? else {
             return Ok(member);
         };
         if current.key.is_owner() && !role.is_owner() {

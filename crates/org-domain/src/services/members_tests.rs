@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 use crate::error::DomainError;
-use crate::members::RoleChange;
 use crate::roles::{MemberRole, RoleKey, SystemRole};
 use crate::services::fixtures::{Mocks, ORG, organization, session, user};
 use crate::users::User;
@@ -35,14 +34,7 @@ fn store_deciding(m: &mut Mocks, members: Vec<Member>, wrote: Arc<AtomicUsize>) 
                 custom: None,
             };
             let new = MemberRole { key, custom: None };
-            if rules
-                .decide(RoleChange {
-                    member: &member,
-                    current: &current,
-                    new: &new,
-                })?
-                .is_some()
-            {
+            if rules.decide(&current, &new)?.is_some() {
                 wrote.fetch_add(1, Ordering::SeqCst);
                 member.role = key;
             }

@@ -8,16 +8,16 @@
 //! A role changed meanwhile writes nothing, and the locked path (`lock_membership`, which
 //! also locks the membership's row, so a compare-and-set waits for it) decides afresh.
 use org_domain::audit::AuditEvent;
-use org_domain::members::{Member, RoleChange, RoleChangeRules};
+use org_domain::members::{Member, RoleChangeRules};
 use org_domain::roles::{MemberRole, RoleKey, SystemRole};
 use org_domain::{DomainError, Result};
 use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, Query};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::{DatabaseConnection, DbBackend, Iterable};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SeaMembers;
-use super::query::{self, MemberRow};
+use super::query::{self, MemberRow, USER_COLUMNS};
 use crate::audit;
 use crate::db::sql_cache::SqlCache;
 use crate::db::to_db;
@@ -52,7 +52,7 @@ impl SeaMembers {
             return Ok(None);
         }
         let new = MemberRole::system(to);
-        if let Ok(Some(event)) = rules.decide_from(&MemberRole::system(other), &new)
+        if let Ok(Some(event)) = rules.decide(&MemberRole::system(other), &new)
             && let Some(member) = swap(&self.db, org_id, user_id, other, to, at, &event).await?
         {
             return Ok(Some(member));
@@ -66,12 +66,7 @@ impl SeaMembers {
         if held == SystemRole::Owner || current.custom.is_some() || custom.is_some() {
             return Ok(None);
         }
-        let change = RoleChange {
-            member: &member,
-            current: &current,
-            new: &new,
-        };
-        let Some(event) = rules.decide(change)? else {
+        let Some(event) = rules.decide(&current, &new)? else {
             return Ok(Some(member));
         };
         swap(&self.db, org_id, user_id, held, to, at, &event).await
@@ -112,26 +107,11 @@ async fn swap(
             .and_where(Expr::col((cr, custom_roles::Column::OrganizationId)).eq(org_id))
             .and_where(Expr::col((cr, custom_roles::Column::RoleKey)).is_in([from, to]))
             .to_owned();
-        // The member and its user's public fields, in `MemberRow`'s order.
-        let returned: Vec<ColumnRef> = [
-            members::Column::OrganizationId,
-            members::Column::UserId,
-            members::Column::Role,
-            members::Column::CreatedAt,
-            members::Column::UpdatedAt,
-        ]
-        .map(|c| (m, c).into_column_ref())
-        .into_iter()
-        .chain(
-            [
-                users::Column::Username,
-                users::Column::Name,
-                users::Column::Email,
-                users::Column::AvatarUrl,
-            ]
-            .map(|c| (u, c).into_column_ref()),
-        )
-        .collect();
+        // The member and its user's public fields, in `MemberRow`'s order (as `select`).
+        let returned: Vec<ColumnRef> = members::Column::iter()
+            .map(|c| (m, c).into_column_ref())
+            .chain(USER_COLUMNS.map(|c| (u, c).into_column_ref()))
+            .collect();
         let mut q = Query::update();
         q.table(m)
             .value(members::Column::Role, to)

@@ -4,8 +4,8 @@ use org_domain::members::Member;
 use org_domain::roles::{CustomRoleGrant, MemberRole, RoleKey};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, JoinType,
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use uuid::Uuid;
 
@@ -67,14 +67,23 @@ impl MemberRow {
     }
 }
 
+/// The user's public fields a [`MemberRow`] reads after the membership's columns (all of
+/// `members`, in their order), in their order.
+pub(super) const USER_COLUMNS: [users::Column; 4] = [
+    users::Column::Username,
+    users::Column::Name,
+    users::Column::Email,
+    users::Column::AvatarUrl,
+];
+
 /// `SELECT members.*, user fields FROM members JOIN users …` for one org.
 pub(super) fn select(org_id: Uuid) -> Select<members::Entity> {
-    members::Entity::find()
-        .join(JoinType::InnerJoin, members::Relation::User.def())
-        .column_as(users::Column::Username, "username")
-        .column_as(users::Column::Name, "name")
-        .column_as(users::Column::Email, "email")
-        .column_as(users::Column::AvatarUrl, "avatar_url")
+    USER_COLUMNS
+        .into_iter()
+        .fold(
+            members::Entity::find().join(JoinType::InnerJoin, members::Relation::User.def()),
+            |q, col| q.column_as(col, col.as_str()),
+        )
         .filter(members::Column::OrganizationId.eq(org_id))
 }
 
