@@ -24,6 +24,7 @@ use crate::roles::holdable;
 use crate::users::{contains_ci, contains_pattern, user_not_found};
 
 pub(crate) mod query;
+mod settings;
 mod transfer;
 
 use query::{OrgRow, RoleOf, select};

@@ -16,6 +16,7 @@ use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::sql_cache::SqlCache;
 use crate::db::{corrupt, db_err, from_db};
 use crate::entities::{custom_roles, members, organizations, users};
+use crate::organizations::settings::StoredSettings;
 use crate::roles::GrantRow;
 use crate::users::public;
 
@@ -58,7 +59,7 @@ impl ReadColumns for OrgRow {
             timezone: c.get("timezone")?,
             owner_id: c.get("owner_id")?,
             metadata: c.get::<Json<serde_json::Value>>("metadata")?.0,
-            settings: c.get::<Json<OrgSettings>>("settings")?.0,
+            settings: c.get::<StoredSettings>("settings")?.0,
             registry_key: c.get("registry_key")?,
             has_active_subscription: c.get("has_active_subscription")?,
             trial_expiry: c.get("trial_expiry")?,
@@ -179,7 +180,7 @@ impl ReadColumns for OrgBasicsRow {
         Ok(Self {
             id: c.get("id")?,
             owner_id: c.get("owner_id")?,
-            settings: c.get::<Json<OrgSettings>>("settings")?.0,
+            settings: c.get::<StoredSettings>("settings")?.0,
             member_count: c.get("member_count")?,
             role: c.get("role")?,
             custom: GrantRow::read(c)?,
