@@ -146,21 +146,38 @@ fn rfc3339(t: OffsetDateTime, buf: &mut [u8; RFC3339_MAX]) -> Option<&str> {
     std::str::from_utf8(&buf[..=len]).ok()
 }
 
-/// Answers `body` as JSON — what `HttpResponseBuilder::json` answers, byte for byte, with the
-/// buffer started at 16 KiB and written by sonic-rs. Pages and organizations with embeds are
-/// 5–70 KB: serde_json's buffer starts at 128 bytes and copies itself at every doubling on
-/// the way there, and it escapes strings a byte at a time (a fifth of a 50-member
-/// organization's CPU in orgd); sonic-rs serializes the same `Serialize` types into the
-/// same text, scanning strings 32 bytes at a time with SIMD (SSE2 when the build does not
-/// target AVX2). For answers that can be large.
+/// Answers `body` as JSON — what `HttpResponseBuilder::json` answers, byte for byte, written
+/// by sonic-rs into a buffer sized by the thread's previous large answer. Pages and
+/// organizations with embeds are 5–70 KB: serde_json's buffer starts at 128 bytes and copies
+/// itself at every doubling on the way there, and it escapes strings a byte at a time (a
+/// fifth of a 50-member organization's CPU in orgd); sonic-rs serializes the same
+/// `Serialize` types into the same text, scanning strings 32 bytes at a time with SIMD (SSE2
+/// when the build does not target AVX2). For answers that can be large.
 pub fn large<T: serde::Serialize>(mut res: HttpResponseBuilder, body: &T) -> HttpResponse {
-    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut buf = Vec::with_capacity(LARGE_CAPACITY.get());
     match sonic_rs::to_writer(&mut buf, body) {
-        Ok(()) => res.insert_header(ContentType::json()).body(buf),
+        Ok(()) => {
+            LARGE_CAPACITY.set(large_capacity(buf.len()));
+            res.insert_header(ContentType::json()).body(buf)
+        }
         Err(e) => HttpResponse::from_error(actix_web::error::JsonPayloadError::Serialize(
             serde::ser::Error::custom(e),
         )),
     }
+}
+
+thread_local! {
+    /// The buffer [`large`] starts with on this thread: what the thread's last large answer
+    /// needed (a user's orgs listing is ~70 KB, three doublings from 16 KiB — each a copy,
+    /// ~6 % of that answer's instructions), an eighth more for a neighbour's longer names.
+    static LARGE_CAPACITY: std::cell::Cell<usize> = const { std::cell::Cell::new(16 * 1024) };
+}
+
+/// The capacity for the next large answer after one of `len` bytes: an eighth more, at
+/// least 16 KiB, at most 1 MiB (a rare huge answer does not make every later one allocate
+/// that much; beyond it the buffer doubles as it would anyway).
+fn large_capacity(len: usize) -> usize {
+    (len + len / 8).clamp(16 * 1024, 1024 * 1024)
 }
 
 /// Serializes a shown-or-absent nullable timestamp (pair it with
@@ -182,6 +199,13 @@ mod tests {
     use time::format_description::well_known::Rfc3339 as Rfc3339Format;
 
     use super::*;
+
+    #[test]
+    fn a_large_answer_sizes_the_next_ones_buffer_within_bounds() {
+        assert_eq!(large_capacity(0), 16 * 1024);
+        assert_eq!(large_capacity(70_000), 78_750);
+        assert_eq!(large_capacity(50 * 1024 * 1024), 1024 * 1024);
+    }
 
     #[derive(Debug, Deserialize)]
     struct Patch {

@@ -253,10 +253,12 @@ impl OrganizationRepository for SeaOrganizations {
             Some(n) => n,
             None => filtered().count(&self.db).await.map_err(db_err)?,
         };
-        let items = rows
-            .into_iter()
-            .map(OrgRow::into_domain)
-            .collect::<Result<_>>()?;
+        // Collected into a `Vec` of the rows' length: a `Result` collect cannot know it, and
+        // grew the page of 100 orgs through six copies.
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(row.into_domain()?);
+        }
         Ok(Page::new(items, total, page))
     }
 
