@@ -116,7 +116,9 @@ mod tests {
     fn a_text_that_is_no_settings_document_is_refused_and_forgotten() {
         let defaults = text(&OrgSettings::default());
         assert!(StoredSettings::parse(&defaults).is_ok());
+        // Each twice: a refused text must not be kept as if it had parsed to the last value.
         for bad in [&b"{\"enforce_2fa\": 3}"[..], b"not json", b""] {
+            assert!(StoredSettings::parse(bad).is_err());
             assert!(StoredSettings::parse(bad).is_err());
         }
         let changed = OrgSettings {
