@@ -22,6 +22,8 @@
 # run's meta records which one was in force (docs/performance.md).
 #
 # Knobs (env): THREADS=2 CONNS=64 TIMEOUT=10s ORGD_PORT=18080 (SQLite: +1) DB_POOL=10
+#   (DB_POOL is both systems' pool: ORGD_DB_POOL for orgd, PG_POOL_MAX for the peer's pg Pool,
+#   as the workload asks for the same pool size or a reported one; recorded in meta.env)
 #   ORGD_WORKERS (unset: orgd's default, one per core)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/orgd_bench?sslmode=disable   (database re-created; its name must
 #     contain "bench"; plain TCP like the peer's node-postgres, where sqlx would negotiate TLS)
@@ -167,7 +169,8 @@ fi
   systems=""; for B in $BACKENDS; do systems="$systems orgd-$B"; done
   if [ "$WITH_PEER" = 1 ]; then for V in $PEER_VARIANTS; do systems="$systems peer-$V"; done; fi
   echo "systems=${systems# }"
-  echo "peer=$([ "$WITH_PEER" = 1 ] && echo "Better Auth via $PEER_SRC/run.sh (unchanged, run from a copy in $PEER_DIR), variants: $PEER_VARIANTS" || echo 'not run')"
+  echo "peer=$([ "$WITH_PEER" = 1 ] && echo "Better Auth via $PEER_SRC/run.sh (unchanged, run from a copy in $PEER_DIR, PG_POOL_MAX=$DB_POOL), variants: $PEER_VARIANTS" || echo 'not run')"
+  echo "db_pool=$DB_POOL for every system$([ "$DB_POOL" = 10 ] || echo " (the workload's is 10: reported, not the peer's default)")"
   [ "$WITH_PEER" = 1 ] && echo "peer_mode=$PEER_MODE ($( [ "$PEER_MODE" = scenario ] && echo 'one peer run.sh invocation per scenario and round, right after orgd measured that scenario' || echo 'one peer run.sh invocation per round, after orgd measured that round'))"
   smoke=0
   [ "$DURATION $WARMUP $ROUNDS $THREADS $CONNS $TIMEOUT" = "20s 5s 3 2 64 10s" ] || smoke=1
@@ -282,7 +285,7 @@ peer_run() {  # "scenarios" round
   before=$(ls "$PEER_DIR/runs" 2>/dev/null || true)
   log "peer run.sh: VARIANTS='$PEER_VARIANTS' SCENARIOS='$scs' ROUNDS=1 (round $R)"
   VARIANTS="$PEER_VARIANTS" SCENARIOS="$scs" ROUNDS=1 DURATION="$DURATION" WARMUP="$WARMUP" THREADS="$THREADS" \
-    CONNS="$CONNS" TIMEOUT="$TIMEOUT" "$PEER_DIR/run.sh" >"$RUN_DIR/peer-run-$PEER_RUNS.log" 2>&1 || rc=$?
+    CONNS="$CONNS" TIMEOUT="$TIMEOUT" PG_POOL_MAX="$DB_POOL" "$PEER_DIR/run.sh" >"$RUN_DIR/peer-run-$PEER_RUNS.log" 2>&1 || rc=$?
   pdir=$(comm -13 <(echo "$before" | sort) <(ls "$PEER_DIR/runs" | sort) | tail -1)
   [ -n "$pdir" ] || { FAILED=1; log "peer run.sh wrote no run directory (exit $rc), see $RUN_DIR/peer-run-$PEER_RUNS.log"; return; }
   pdir="$PEER_DIR/runs/$pdir"

@@ -173,6 +173,7 @@ pub fn render(dir: &Path) -> Result<String> {
         "rustc",
         "orgd_commit",
         "orgd_server",
+        "db_pool",
         "postgres",
         "pg_settings",
         "wrk",
