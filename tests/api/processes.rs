@@ -287,6 +287,77 @@ async fn a_logout_in_one_process_is_honoured_by_the_other() {
         .problem(401, "unauthenticated");
 }
 
+/// A process answers member listings and the org with its members and invitations from
+/// what it read before only while the org's listing version is unchanged: a role change, a
+/// profile change, a removal or an invitation made through the other process is in its next
+/// answer.
+#[tokio::test]
+async fn a_change_in_one_process_is_listed_by_the_other_at_once() {
+    let (_db, _p, _q, a, b) = pair(&[]).await;
+    let t = a.team("Listed").await;
+    let members = format!("/api/organizations/{}/members?limit=20", t.org_id);
+    let full = format!("/api/organizations/{}?expand=members,invitations", t.org_id);
+    let role_of = |listing: &serde_json::Value, user: &str| {
+        listing["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["id"] == user)
+            .map(|m| m["role"].as_str().unwrap().to_owned())
+    };
+    // B reads (and may keep) both listings, twice.
+    for _ in 0..2 {
+        let listing = b.get(&members, &t.owner).await.expect(200);
+        assert_eq!(role_of(&listing, &t.member_id).as_deref(), Some("member"));
+        b.get(&full, &t.owner).await.expect(200);
+    }
+
+    let member_path = format!("/api/organizations/{}/members/{}", t.org_id, t.member_id);
+    a.patch(&member_path, &t.owner, json!({"role": "admin"}))
+        .await
+        .expect(200);
+    let listing = b.get(&members, &t.owner).await.expect(200);
+    assert_eq!(role_of(&listing, &t.member_id).as_deref(), Some("admin"));
+    let org = b.get(&full, &t.owner).await.expect(200);
+    assert_eq!(
+        role_of(&org["members"], &t.member_id).as_deref(),
+        Some("admin")
+    );
+
+    a.patch("/api/users/me", &t.member, json!({"name": "Renamed In A"}))
+        .await
+        .expect(200);
+    let listing = b.get(&members, &t.owner).await.expect(200);
+    let named = listing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["user"]["name"] == "Renamed In A");
+    assert!(named, "{listing}");
+
+    a.post(
+        &format!("/api/organizations/{}/invitations", t.org_id),
+        &t.owner,
+        json!({"email": "new@listed.test", "role": "member"}),
+    )
+    .await
+    .expect(201);
+    let org = b.get(&full, &t.owner).await.expect(200);
+    let invited = org["invitations"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["email"] == "new@listed.test");
+    assert!(invited, "{org}");
+
+    a.delete(&member_path, &t.owner).await.expect(204);
+    let listing = b.get(&members, &t.owner).await.expect(200);
+    assert_eq!(role_of(&listing, &t.member_id), None);
+    assert_eq!(listing["total"], 2);
+    let org = b.get(&full, &t.owner).await.expect(200);
+    assert_eq!(role_of(&org["members"], &t.member_id), None);
+}
+
 /// The SQL invariants no crash may break: counters match rows, every org has an owner of
 /// record who is a current owner, and every write left its audit row (one transaction).
 /// Returns the number of organizations checked.

@@ -26,7 +26,7 @@ pub struct Member {
 }
 
 /// Filters of the member listing.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct MemberFilter {
     /// Name, username or email contains (case-insensitive).
     pub search: Option<String>,

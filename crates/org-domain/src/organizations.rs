@@ -187,14 +187,20 @@ pub struct OrgAccess<O = Organization> {
     pub org: O,
     /// The caller's membership role, with custom-role data when any applies.
     pub role: Option<MemberRole>,
+    /// The version of what the org's listings show (members, invitations) as of the read
+    /// that produced this access, when the adapter tracks one: it grows with every
+    /// committed change to them. Listings given it may answer from what they read at the
+    /// same version ([`crate::ports::MemberRepository::list`]); `None` never matches.
+    pub version: Option<u64>,
 }
 
 impl OrgAccess {
-    /// The org's basics, with the same role.
+    /// The org's basics, with the same role and version.
     pub fn into_basics(self) -> OrgAccess<OrgBasics> {
         OrgAccess {
             org: self.org.into(),
             role: self.role,
+            version: self.version,
         }
     }
 }

@@ -9,7 +9,7 @@ pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// A validated page request: `1 ≤ limit ≤ 100`, `0 ≤ offset ≤ i64::MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     limit: u64,
     offset: u64,

@@ -296,7 +296,11 @@ pub trait MemberRepository: Send + Sync {
     /// An org's members with their public user fields, oldest first. `known_total` is
     /// the number of members the filter matches when the caller already knows it (an
     /// unfiltered list: the org's transactionally maintained `member_count`); the adapter
-    /// then skips its COUNT query.
+    /// then skips its COUNT query. `version` is the org's [`OrgAccess::version`] as the
+    /// caller read it: an adapter may answer with a page it read at that same version
+    /// (the same committed rows) instead of reading again.
+    ///
+    /// [`OrgAccess::version`]: crate::organizations::OrgAccess::version
     ///
     /// # Errors
     /// Storage failure only.
@@ -306,6 +310,7 @@ pub trait MemberRepository: Send + Sync {
         filter: &MemberFilter,
         page: PageRequest,
         known_total: Option<u64>,
+        version: Option<u64>,
     ) -> Result<Page<Member>>;
     /// One membership.
     ///

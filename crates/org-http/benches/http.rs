@@ -100,6 +100,7 @@ fn state() -> AppState {
                 let access = OrgAccess {
                     org: org(),
                     role: Some(MemberRole::system(SystemRole::Admin)),
+                    version: None,
                 };
                 match detail {
                     OrgDetail::Full => PreloadedOrg::Full(Box::new(access)),

@@ -28,6 +28,7 @@ use crate::users::SeaUsers;
 pub(crate) mod columns;
 pub(crate) mod direct;
 pub(crate) mod sql_cache;
+pub(crate) mod versions;
 
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,9 +1,11 @@
 //! [`InvitationRepository`] on sea-orm.
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use org_domain::Result;
 use org_domain::audit::AuditEvent;
 use org_domain::auth::TokenHash;
-use org_domain::invitations::{Invitation, InvitationFilter, NewInvitation};
+use org_domain::invitations::{Invitation, InvitationFilter, InvitationStatus, NewInvitation};
 use org_domain::members::Member;
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::InvitationRepository;
@@ -12,6 +14,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::db::versions::{Versioned, Weight};
 use crate::entities::invitations::Column as I;
 
 mod accept;
@@ -21,16 +24,39 @@ mod write;
 
 use query::Scope;
 
+/// Rows of pending-invitation listings a process keeps ([`Versioned`]).
+const KEPT_ROWS: u64 = 10_000;
+
+/// An org's whole pending listing as read at a version, good until its first expiry: the
+/// listing changes with time alone when a pending invitation expires.
+#[derive(Clone)]
+struct Pending {
+    page: Page<Invitation>,
+    until: Option<OffsetDateTime>,
+}
+
+impl Weight for Pending {
+    fn weight(&self) -> u64 {
+        self.page.weight()
+    }
+}
+
 /// [`InvitationRepository`] on sea-orm.
 #[derive(Clone, Debug)]
 pub struct SeaInvitations {
     db: DatabaseConnection,
+    /// Orgs' pending listings (by org and page) with the org version they were read at
+    /// (see [`crate::db::versions`]).
+    pending: Arc<Versioned<(Uuid, PageRequest), Pending>>,
 }
 
 impl SeaInvitations {
     /// The invitations of `db`.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            pending: Arc::new(Versioned::new(KEPT_ROWS)),
+        }
     }
 }
 
@@ -42,8 +68,31 @@ impl InvitationRepository for SeaInvitations {
         filter: &InvitationFilter,
         now: OffsetDateTime,
         page: PageRequest,
+        version: Option<u64>,
     ) -> Result<Page<Invitation>> {
-        query::list(&self.db, Scope::Org(org_id), filter.status, now, page).await
+        // Only the pending listing is kept, and only whole (first page, every row on it):
+        // then it changes with time only when one of its rows expires.
+        let pending = filter.status == Some(InvitationStatus::Pending);
+        let key = (org_id, page);
+        if pending
+            && let Some(kept) = self.pending.get(&key, version)
+            && kept.until.is_none_or(|t| now < t)
+        {
+            return Ok(kept.page);
+        }
+        let listed = query::list(&self.db, Scope::Org(org_id), filter.status, now, page).await?;
+        let whole = page.offset() == 0 && listed.page.total == listed.page.items.len() as u64;
+        if let Some(v) =
+            version.filter(|v| pending && whole && !listed.counted && listed.read_at == Some(*v))
+        {
+            let until = listed.page.items.iter().map(|i| i.expires_at).min();
+            let kept = Pending {
+                page: listed.page.clone(),
+                until,
+            };
+            self.pending.put(key, v, kept);
+        }
+        Ok(listed.page)
     }
 
     async fn list_for_email(
@@ -53,7 +102,11 @@ impl InvitationRepository for SeaInvitations {
         now: OffsetDateTime,
         page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        query::list(&self.db, Scope::Email(email), filter.status, now, page).await
+        Ok(
+            query::list(&self.db, Scope::Email(email), filter.status, now, page)
+                .await?
+                .page,
+        )
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Invitation>> {

@@ -1,4 +1,6 @@
 //! [`MemberRepository`] on sea-orm.
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
 use org_domain::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
@@ -16,9 +18,10 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::sql_cache::SqlCache;
+use crate::db::versions::{Versioned, WithVersion};
 use crate::db::{
     Unique, begin_write, db_err, direct, fetch_limit, from_db, is_fk_violation, known_total,
-    on_unique, to_db,
+    on_unique, to_db, versions,
 };
 use crate::entities::{members, organizations, users};
 use crate::organizations::lock_owner;
@@ -45,16 +48,27 @@ const ALREADY_MEMBER: &[Unique] = &[Unique {
     detail: "the user is already a member of this organization",
 }];
 
+/// Rows of member pages a process keeps ([`Versioned`]): ~300 bytes each, ~6 MiB in all.
+const KEPT_ROWS: u64 = 20_000;
+
+/// A member page's key: the org, the filter, the page.
+type PageKey = (Uuid, MemberFilter, PageRequest);
+
 /// [`MemberRepository`] on sea-orm.
 #[derive(Clone, Debug)]
 pub struct SeaMembers {
     db: DatabaseConnection,
+    /// Pages with the org version they were read at (see [`crate::db::versions`]).
+    pages: Arc<Versioned<PageKey, Page<Member>>>,
 }
 
 impl SeaMembers {
     /// The memberships of `db`.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            pages: Arc::new(Versioned::new(KEPT_ROWS)),
+        }
     }
 }
 
@@ -131,7 +145,12 @@ impl MemberRepository for SeaMembers {
         filter: &MemberFilter,
         page: PageRequest,
         known: Option<u64>,
+        version: Option<u64>,
     ) -> Result<Page<Member>> {
+        let key = (org_id, filter.clone(), page);
+        if let Some(kept) = self.pages.get(&key, version) {
+            return Ok(kept);
+        }
         // Search × role filter.
         static SQL: SqlCache<4> = SqlCache::new();
         let search = filter.search.as_deref().filter(|s| !s.is_empty());
@@ -155,7 +174,8 @@ impl MemberRepository for SeaMembers {
         } else {
             fetch_limit(page)
         };
-        let mut values = vec![org_id.into()];
+        // The org's version (in the select list), then the filter's values.
+        let mut values = vec![org_id.into(), org_id.into()];
         if let Some(s) = search {
             let pattern = Value::from(contains_pattern(s));
             values.extend(std::iter::repeat_n(pattern, SEARCHED.len()));
@@ -166,22 +186,31 @@ impl MemberRepository for SeaMembers {
         let backend = self.db.get_database_backend();
         let stmt = SQL.statement(backend, shape, values, || {
             filtered()
+                .expr_as(versions::of(org_id), "org_version")
                 .order_by_asc(members::Column::CreatedAt)
                 .order_by_asc(members::Column::UserId)
                 .limit(fetch)
                 .offset(page.offset())
                 .build(backend)
         });
-        let mut rows: Vec<MemberRow> = direct::all(&self.db, stmt).await.map_err(db_err)?;
-        let total = match known.or_else(|| known_total(&mut rows, page)) {
-            Some(n) => n,
-            None => filtered().count(&self.db).await.map_err(db_err)?,
+        let mut rows: Vec<WithVersion<MemberRow>> =
+            direct::all(&self.db, stmt).await.map_err(db_err)?;
+        let read_at = rows.first().map(|r| r.version);
+        let (total, counted) = match known.or_else(|| known_total(&mut rows, page)) {
+            Some(n) => (n, false),
+            None => (filtered().count(&self.db).await.map_err(db_err)?, true),
         };
         let items = rows
             .into_iter()
-            .map(MemberRow::into_domain)
+            .map(|r| r.row.into_domain())
             .collect::<Result<_>>()?;
-        Ok(Page::new(items, total, page))
+        let listed = Page::new(items, total, page);
+        // Kept only when the rows were read at the caller's version (so the caller's
+        // `known` total is theirs too) and no second statement (the count) was involved.
+        if let Some(v) = version.filter(|v| read_at == Some(*v) && !counted) {
+            self.pages.put(key, v, listed.clone());
+        }
+        Ok(listed)
     }
 
     async fn get(&self, org_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {

@@ -16,7 +16,12 @@ use crate::roles::RoleKey;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait InvitationRepository: Send + Sync {
-    /// An org's invitations, newest first.
+    /// An org's invitations, newest first. `version` is the org's
+    /// [`OrgAccess::version`] as the caller read it: an adapter may answer with a listing
+    /// it read at that same version while none of its pending invitations has expired
+    /// since.
+    ///
+    /// [`OrgAccess::version`]: crate::organizations::OrgAccess::version
     ///
     /// # Errors
     /// Storage failure only.
@@ -26,6 +31,7 @@ pub trait InvitationRepository: Send + Sync {
         filter: &InvitationFilter,
         now: OffsetDateTime,
         page: PageRequest,
+        version: Option<u64>,
     ) -> Result<Page<Invitation>>;
     /// Invitations addressed to `email` (normalized), newest first, across organizations.
     ///

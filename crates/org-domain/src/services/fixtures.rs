@@ -93,6 +93,7 @@ impl Mocks {
             Ok(Some(OrgAccess {
                 org: organization(),
                 role: Some(role.clone()),
+                version: None,
             }))
         });
         self
@@ -104,6 +105,7 @@ impl Mocks {
             Ok(Some(OrgAccess {
                 org: organization(),
                 role: role.map(MemberRole::system),
+                version: None,
             }))
         });
         self

@@ -48,7 +48,7 @@ impl Services {
         let now = self.ports.clock.now();
         self.ports
             .invitations
-            .list(access.org.id, &filter, now, page)
+            .list(access.org.id, &filter, now, page, access.version)
             .await
     }
 

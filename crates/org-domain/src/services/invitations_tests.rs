@@ -129,6 +129,7 @@ async fn inviting_needs_users_invite_and_the_roles_permissions() {
         Ok(Some(crate::organizations::OrgAccess {
             org: org.clone(),
             role: Some(MemberRole::system(SystemRole::Member)),
+            version: None,
         }))
     });
     m.invitations.expect_insert().never();

@@ -29,7 +29,7 @@ impl Services {
         let known = filter.is_empty().then_some(access.org.member_count);
         self.ports
             .members
-            .list(access.org.id, &filter, page, known)
+            .list(access.org.id, &filter, page, known, access.version)
             .await
     }
 

@@ -244,16 +244,16 @@ async fn unfiltered_lists_reuse_the_maintained_member_count() {
     let mut seq = mockall::Sequence::new();
     m.members
         .expect_list()
-        .withf(|_, f, _, known| f.is_empty() && *known == Some(organization().member_count))
+        .withf(|_, f, _, known, _| f.is_empty() && *known == Some(organization().member_count))
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|_, _, p, k| Ok(Page::new(vec![], k.unwrap_or_default(), p)));
+        .returning(|_, _, p, k, _| Ok(Page::new(vec![], k.unwrap_or_default(), p)));
     m.members
         .expect_list()
-        .withf(|_, f, _, known| !f.is_empty() && known.is_none())
+        .withf(|_, f, _, known, _| !f.is_empty() && known.is_none())
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|_, _, p, _| Ok(Page::new(vec![], 0, p)));
+        .returning(|_, _, p, _, _| Ok(Page::new(vec![], 0, p)));
     let s = m.services();
     let me = session(user(6));
     let all = s

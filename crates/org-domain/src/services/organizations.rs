@@ -243,7 +243,7 @@ impl Services {
             Some(
                 self.ports
                     .invitations
-                    .list(access.org.id, &filter, now, page)
+                    .list(access.org.id, &filter, now, page, access.version)
                     .await?,
             )
         } else {
@@ -259,6 +259,7 @@ impl Services {
                         &MemberFilter::default(),
                         page,
                         Some(access.org.member_count),
+                        access.version,
                     )
                     .await?,
             )

@@ -250,6 +250,7 @@ async fn a_preloaded_org_saves_the_read_only_for_that_org() {
     let member = OrgAccess {
         org: organization(),
         role: Some(MemberRole::system(SystemRole::Member)),
+        version: None,
     };
     let org = ORG.to_string();
 
@@ -312,6 +313,7 @@ async fn a_preloaded_org_saves_the_read_only_for_that_org() {
             Ok(Some(OrgAccess {
                 org: organization(),
                 role: Some(MemberRole::system(SystemRole::Admin)),
+                version: None,
             }))
         });
     let s = m.services();
@@ -340,5 +342,68 @@ async fn a_preloaded_org_saves_the_read_only_for_that_org() {
                 .code(),
             "not_found"
         );
+    }
+}
+
+/// The listing version authentication read with the org goes to both listings of the
+/// expanded org and to the member listing, so an adapter may answer them from what it read
+/// at that version; an org the use case read itself has none to give.
+#[tokio::test]
+async fn the_preloaded_version_reaches_the_listings() {
+    use crate::auth::Preloaded;
+    use crate::members::MemberFilter;
+    use crate::organizations::{OrgAccess, PreloadedOrg};
+    use crate::pagination::{Page, PageRequest};
+    use crate::roles::{MemberRole, SystemRole};
+    use crate::services::fixtures::{ORG, organization};
+
+    let access = OrgAccess {
+        org: organization(),
+        role: Some(MemberRole::system(SystemRole::Admin)),
+        version: Some(7),
+    };
+    let mut actor = session(user(2));
+    actor.preloaded = Some(Preloaded {
+        organization_id: ORG,
+        access: Some(PreloadedOrg::Full(Box::new(access.clone()))),
+    });
+    let expand = OrgExpand {
+        members: true,
+        invitations: true,
+        ..OrgExpand::default()
+    };
+    let org = ORG.to_string();
+    for (actor, want) in [(actor, Some(7)), (session(user(2)), None)] {
+        let mut m = Mocks::default();
+        let read = access.clone();
+        m.organizations
+            .expect_access()
+            .times(usize::from(want.is_none()) * 2)
+            .returning(move |_, _| {
+                Ok(Some(OrgAccess {
+                    version: None,
+                    ..read.clone()
+                }))
+            });
+        m.members
+            .expect_list()
+            .withf(move |_, _, _, _, v| *v == want)
+            .times(2)
+            .returning(|_, _, p, _, _| Ok(Page::new(vec![], 0, p)));
+        m.invitations
+            .expect_list()
+            .withf(move |_, _, _, _, v| *v == want)
+            .times(1)
+            .returning(|_, _, _, p, _| Ok(Page::new(vec![], 0, p)));
+        let s = m.services();
+        s.get_organization(&actor, &org, expand).await.unwrap();
+        s.list_members(
+            &actor,
+            &org,
+            MemberFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
     }
 }

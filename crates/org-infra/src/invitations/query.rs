@@ -4,7 +4,7 @@ use org_domain::Result;
 use org_domain::invitations::{Invitation, InvitationStatus, InvitedTo};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::roles::RoleKey;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Value,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns, from_query_result_by_position};
 use crate::db::sql_cache::SqlCache;
+use crate::db::versions::{self, WithVersion};
 use crate::db::{corrupt, db_err, direct, fetch_limit, from_db, known_total, to_db};
 use crate::entities::invitations::{self, Column as I};
 use crate::entities::{organizations, users};
@@ -191,6 +192,23 @@ impl Scope<'_> {
             Self::Email(email) => email.into(),
         }
     }
+
+    /// The select list's last column, `org_version`: the org's version for an org's
+    /// listing ([`versions::of`], the org as its value), 0 across orgs.
+    fn version(self) -> (SimpleExpr, Option<Value>) {
+        match self {
+            Self::Org(id) => (versions::of(id), Some(id.into())),
+            Self::Email(_) => (Expr::cust("CAST(0 AS BIGINT)"), None),
+        }
+    }
+}
+
+/// A listing as read: the page, the org version its rows were read at (an org's listing
+/// with rows), and whether its total took a second statement.
+pub(super) struct Listed {
+    pub(super) page: Page<Invitation>,
+    pub(super) read_at: Option<u64>,
+    pub(super) counted: bool,
 }
 
 /// The values of [`status_at`], in its order.
@@ -215,7 +233,7 @@ pub(super) async fn list(
     wanted: Option<InvitationStatus>,
     now: OffsetDateTime,
     page: PageRequest,
-) -> Result<Page<Invitation>> {
+) -> Result<Listed> {
     // Scope × status condition (none, pending, expired, one stored status).
     static SQL: SqlCache<8> = SqlCache::new();
     let filtered = || {
@@ -232,30 +250,41 @@ pub(super) async fn list(
             Some(InvitationStatus::Expired) => 2,
             Some(_) => 3,
         };
-    let mut values = vec![scope.value()];
+    let (version, version_value) = scope.version();
+    let mut values: Vec<Value> = version_value.into_iter().collect();
+    values.push(scope.value());
     values.extend(wanted.map(|s| status_values(s, now)).unwrap_or_default());
     values.extend([fetch_limit(page).into(), page.offset().into()]);
     let backend = db.get_database_backend();
     let stmt = SQL.statement(backend, shape, values, || {
         filtered()
+            .expr_as(version, "org_version")
             .order_by_desc(I::CreatedAt)
             .order_by_desc(I::Id)
             .limit(fetch_limit(page))
             .offset(page.offset())
             .build(backend)
     });
-    let mut rows: Vec<InvitationRow> = direct::all(db, stmt).await.map_err(db_err)?;
-    let total = match known_total(&mut rows, page) {
-        Some(n) => n,
-        None => filtered().count(db).await.map_err(db_err)?,
+    let mut rows: Vec<WithVersion<InvitationRow>> = direct::all(db, stmt).await.map_err(db_err)?;
+    let read_at = match scope {
+        Scope::Org(_) => rows.first().map(|r| r.version),
+        Scope::Email(_) => None,
+    };
+    let (total, counted) = match known_total(&mut rows, page) {
+        Some(n) => (n, false),
+        None => (filtered().count(db).await.map_err(db_err)?, true),
     };
     let items = rows
         .into_iter()
         .map(|r| {
-            let mut inv = r.into_domain()?;
+            let mut inv = r.row.into_domain()?;
             inv.status = inv.status_at(now);
             Ok(inv)
         })
         .collect::<Result<_>>()?;
-    Ok(Page::new(items, total, page))
+    Ok(Listed {
+        page: Page::new(items, total, page),
+        read_at,
+        counted,
+    })
 }

@@ -91,6 +91,7 @@ impl OrgRow {
         Ok(OrgAccess {
             org,
             role: member_role(key, custom)?,
+            version: None,
         })
     }
 
@@ -171,6 +172,7 @@ impl OrgBasicsRow {
                 member_count: u64::try_from(self.member_count).unwrap_or_default(),
             },
             role,
+            version: None,
         })
     }
 }

@@ -23,6 +23,7 @@ use crate::db::columns::{Columns, ReadColumns};
 use crate::db::db_err;
 use crate::db::direct;
 use crate::db::sql_cache::SqlCache;
+use crate::db::versions;
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::{OrgBasicsRow, OrgRow};
 use crate::users::UserRow;
@@ -122,6 +123,8 @@ fn org_part<E: EntityTrait>(
             a(&format!("{ORG}_{name}")),
         );
     }
+    // The org's listing version, in the same snapshot as the membership it was read with.
+    q.expr_as(versions::of(org_id), a(&format!("{ORG}_version")));
     q.join_as(
         JoinType::LeftJoin,
         organizations::Entity,
@@ -161,11 +164,11 @@ fn org_part<E: EntityTrait>(
     );
 }
 
-/// The statement's values, in the order of their placeholders: the org in three joins, then
-/// the hash in the `WHERE` (at either detail).
+/// The statement's values, in the order of their placeholders: the org in its version's
+/// subquery and in three joins, then the hash in the `WHERE` (at either detail).
 fn values(hash: String, org: Option<(Uuid, OrgDetail)>) -> Vec<Value> {
     match org {
-        Some((org, _)) => vec![org.into(), org.into(), org.into(), hash.into()],
+        Some((org, _)) => vec![org.into(), org.into(), org.into(), org.into(), hash.into()],
         None => vec![hash.into()],
     }
 }
@@ -215,14 +218,18 @@ where
         return Ok(Some((token, user, None)));
     }
     let access = match detail {
-        OrgDetail::Full => PreloadedOrg::Full(Box::new(
-            OrgRow::read(&mut cols).map_err(db_err)?.into_access()?,
-        )),
-        OrgDetail::Basics => PreloadedOrg::Basics(
-            OrgBasicsRow::read(&mut cols)
+        OrgDetail::Full => {
+            let mut access = OrgRow::read(&mut cols).map_err(db_err)?.into_access()?;
+            access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
+            PreloadedOrg::Full(Box::new(access))
+        }
+        OrgDetail::Basics => {
+            let mut access = OrgBasicsRow::read(&mut cols)
                 .map_err(db_err)?
-                .into_access()?,
-        ),
+                .into_access()?;
+            access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
+            PreloadedOrg::Basics(access)
+        }
     };
     debug_assert!(cols.is_at_end());
     Ok(Some((token, user, Some(access))))

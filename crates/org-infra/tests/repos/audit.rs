@@ -39,7 +39,13 @@ async fn closed_database_is_unavailable() {
     let members = t
         .ports
         .members
-        .list(org, &MemberFilter::default(), PageRequest::default(), None)
+        .list(
+            org,
+            &MemberFilter::default(),
+            PageRequest::default(),
+            None,
+            None,
+        )
         .await;
     assert_eq!(crate::code(members), "service_unavailable");
     let orgs = t
@@ -62,6 +68,7 @@ async fn closed_database_is_unavailable() {
             &InvitationFilter::default(),
             OffsetDateTime::now_utc(),
             PageRequest::default(),
+            None,
         )
         .await;
     assert_eq!(crate::code(invitations), "service_unavailable");

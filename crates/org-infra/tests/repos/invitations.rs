@@ -107,7 +107,15 @@ async fn insert_refusals(t: &TestDb) {
     let first = t.invite(o.id, a.id, "dup@x.io", MEMBER, None).await;
     let rows = t.audit_rows().await;
     let no_filter = InvitationFilter::default();
-    let listed = || inv.list(o.id, &no_filter, first.created, PageRequest::default());
+    let listed = || {
+        inv.list(
+            o.id,
+            &no_filter,
+            first.created,
+            PageRequest::default(),
+            None,
+        )
+    };
     let before = listed().await.unwrap();
 
     let attempt = |email: &str, role: RoleKey, org: Uuid| {
@@ -194,7 +202,7 @@ async fn list_applies_expiry(t: &TestDb) {
     let now = base + 3 * HOUR;
     let list = |status: Option<S>, page: PageRequest| async move {
         let filter = InvitationFilter { status };
-        let p = inv.list(o.id, &filter, now, page).await.unwrap();
+        let p = inv.list(o.id, &filter, now, page, None).await.unwrap();
         let items = p.items.iter().map(|i| (i.id, i.status)).collect::<Vec<_>>();
         (p.total, items)
     };

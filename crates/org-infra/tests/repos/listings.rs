@@ -59,7 +59,7 @@ async fn every_listing_shape_answers(t: &TestDb) {
             let got = t
                 .ports
                 .members
-                .list(acme.id, &filter, page, None)
+                .list(acme.id, &filter, page, None, None)
                 .await
                 .unwrap();
             let users: Vec<_> = got.items.iter().map(|m| m.user.id).collect();
@@ -94,7 +94,7 @@ async fn every_listing_shape_answers(t: &TestDb) {
         let of_org = t
             .ports
             .invitations
-            .list(acme.id, &filter, now, page)
+            .list(acme.id, &filter, now, page, None)
             .await
             .unwrap();
         let of_email = t

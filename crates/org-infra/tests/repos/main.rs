@@ -16,6 +16,7 @@ mod roles;
 mod schema;
 mod tokens;
 mod users;
+mod versions;
 
 use org_domain::DomainError;
 

@@ -280,14 +280,26 @@ async fn list_filters(t: &TestDb) {
         p.items.into_iter().map(|m| m.user.id).collect::<Vec<_>>()
     };
     let all = m
-        .list(o.id, &MemberFilter::default(), PageRequest::default(), None)
+        .list(
+            o.id,
+            &MemberFilter::default(),
+            PageRequest::default(),
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(all.total, 4);
     // Oldest first.
     assert_eq!(ids(all), users.iter().map(|u| u.id).collect::<Vec<_>>());
     let page = m
-        .list(o.id, &MemberFilter::default(), PageRequest::new(2, 1), None)
+        .list(
+            o.id,
+            &MemberFilter::default(),
+            PageRequest::new(2, 1),
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(page.total, 4);
@@ -299,6 +311,7 @@ async fn list_filters(t: &TestDb) {
             &MemberFilter::default(),
             PageRequest::new(2, 0),
             Some(42),
+            None,
         )
         .await
         .unwrap();
@@ -310,7 +323,7 @@ async fn list_filters(t: &TestDb) {
     };
     let q = |f: MemberFilter| async move {
         ids(m
-            .list(o.id, &f, PageRequest::default(), None)
+            .list(o.id, &f, PageRequest::default(), None, None)
             .await
             .unwrap())
     };
@@ -334,6 +347,7 @@ async fn list_filters(t: &TestDb) {
             other.id,
             &MemberFilter::default(),
             PageRequest::default(),
+            None,
             None,
         )
         .await

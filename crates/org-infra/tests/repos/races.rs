@@ -271,7 +271,7 @@ async fn accepting_one_invitation_twice(t: &TestDb) {
         let joined = t
             .ports
             .members
-            .list(o.id, &Default::default(), Default::default(), None)
+            .list(o.id, &Default::default(), Default::default(), None, None)
             .await
             .unwrap();
         assert_eq!(joined.total, 2);
@@ -297,7 +297,7 @@ async fn assert_one_owner(t: &TestDb, org: uuid::Uuid, member: uuid::Uuid) {
     let owners = t
         .ports
         .members
-        .list(org, &filter, Default::default(), None)
+        .list(org, &filter, Default::default(), None, None)
         .await
         .unwrap();
     assert_eq!(owners.total, 1);

@@ -179,7 +179,7 @@ async fn snapshot(t: &TestDb, o: Uuid, owner: Uuid, users: &[Uuid]) -> Snapshot 
     let invitations = t
         .ports
         .invitations
-        .list(o, &Default::default(), t.at(), Default::default())
+        .list(o, &Default::default(), t.at(), Default::default(), None)
         .await
         .unwrap();
     let access = t.ports.organizations.access(&OrgRef::Id(o), owner).await;

@@ -150,6 +150,30 @@ impl TestDb {
         }
     }
 
+    /// The org's listing version as stored (`org_versions`, migration 5): 0 before its
+    /// first change.
+    pub async fn org_version(&self, org: Uuid) -> u64 {
+        let db = self.db.connection();
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT version FROM org_versions WHERE organization_id = $1"
+            }
+            _ => "SELECT version FROM org_versions WHERE organization_id = ?",
+        };
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [org.into()],
+            ))
+            .await
+            .unwrap();
+        row.map_or(0, |r| {
+            u64::try_from(r.try_get::<i64>("", "version").unwrap()).unwrap()
+        })
+    }
+
     /// Rows in `audit_events`, all orgs.
     pub async fn audit_rows(&self) -> u64 {
         audit_events::Entity::find()

@@ -197,9 +197,17 @@ async fn token_with_org_reads_what_access_reads(t: &TestDb) {
         Uuid::now_v7(),
     ] {
         let want = orgs.access(&OrgRef::Id(org_id), u.id).await.unwrap();
-        // The whole org, or its basics: what `access` reads, cut down.
+        // `access` reads no listing version; authentication reads the org's.
+        assert!(want.as_ref().is_none_or(|a| a.version.is_none()));
+        let version = t.org_version(org_id).await;
+        assert!(want.is_none() || version > 0, "the org's writes raised it");
+        // The whole org, or its basics: what `access` reads, cut down, with the version.
         for detail in [OrgDetail::Full, OrgDetail::Basics] {
-            let want = want.clone().map(|a| match detail {
+            let want = want.clone().map(|mut a| {
+                a.version = Some(version);
+                a
+            });
+            let want = want.map(|a| match detail {
                 OrgDetail::Full => PreloadedOrg::Full(Box::new(a)),
                 OrgDetail::Basics => PreloadedOrg::Basics(a.into_basics()),
             });

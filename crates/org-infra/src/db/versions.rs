@@ -1,0 +1,186 @@
+//! Listings kept with the org version they were read at (migration 5, `org_versions`).
+//!
+//! Every committed change to what an org's member and invitation listings show raises the
+//! org's counter in the same transaction (triggers). Authentication reads the counter with
+//! the credential and the membership, in one statement ([`OrgAccess::version`]); a listing
+//! reads it in the listing's own statement ([`of`]), so the rows and the version come from
+//! one snapshot. Two snapshots that read the same version saw the same committed changes to
+//! those rows (the counter only grows, under its row lock), so a request whose
+//! authentication read version `v` may be answered with rows read at `v`: exactly what its
+//! own read would return. [`Versioned`] keeps such answers, per process; it never answers a
+//! version it was not given, so a change committed by any process is seen by the next
+//! request of every process — as strict as reading again, without the read.
+//!
+//! [`OrgAccess::version`]: org_domain::organizations::OrgAccess::version
+use std::hash::Hash;
+
+use org_domain::pagination::Page;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use sea_orm::DbErr;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, SubQueryStatement};
+use uuid::Uuid;
+
+use super::columns::{Columns, ReadColumns};
+
+/// The table and its columns, as migration 5 creates them.
+const TABLE: &str = "org_versions";
+const ORG: &str = "organization_id";
+const VERSION: &str = "version";
+
+/// `(SELECT version FROM org_versions WHERE organization_id = <org>)`: the org's version,
+/// NULL before its first change (read as 0). With the org as a value, PostgreSQL runs it
+/// once per statement (an init plan), not once per row.
+pub(crate) fn of(org_id: Uuid) -> SimpleExpr {
+    let mut q = Query::select();
+    q.column(Alias::new(VERSION))
+        .from(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new(ORG)).eq(org_id));
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+/// The column [`of`] selects, read as a version: NULL (no change yet) is 0.
+pub(crate) fn read(c: &mut Columns<'_>, name: &str) -> Result<u64, DbErr> {
+    let v: Option<i64> = c.get(name)?;
+    Ok(v.map_or(0, |v| u64::try_from(v).unwrap_or_default()))
+}
+
+/// A listing row followed by the org's version ([`of`], selected as `org_version`).
+pub(crate) struct WithVersion<R> {
+    pub(crate) row: R,
+    pub(crate) version: u64,
+}
+
+impl<R: ReadColumns> ReadColumns for WithVersion<R> {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: R::read(c)?,
+            version: read(c, "org_version")?,
+        })
+    }
+}
+
+/// How much room a kept answer takes: its rows, plus one for the entry.
+pub(crate) trait Weight {
+    fn weight(&self) -> u64;
+}
+
+impl<T> Weight for Page<T> {
+    fn weight(&self) -> u64 {
+        self.items.len() as u64 + 1
+    }
+}
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl<K, V: Weight> Weighter<K, Entry<V>> for ByWeight {
+    fn weight(&self, _: &K, e: &Entry<V>) -> u64 {
+        e.value.weight()
+    }
+}
+
+#[derive(Clone)]
+struct Entry<V> {
+    version: u64,
+    value: V,
+}
+
+/// Answers kept by key with the version they were read at; bounded by their total
+/// [`Weight`] (rows), least recently and least frequently used first out.
+pub(crate) struct Versioned<K, V> {
+    entries: Cache<K, Entry<V>, ByWeight>,
+}
+
+impl<K: Eq + Hash + Clone, V: Weight + Clone> Versioned<K, V> {
+    /// Room for `rows` rows in all.
+    pub(crate) fn new(rows: u64) -> Self {
+        let items = usize::try_from(rows / 8).unwrap_or(usize::MAX).max(16);
+        Self {
+            entries: Cache::with_weighter(items, rows, ByWeight),
+        }
+    }
+
+    /// The answer kept for `key` if it was read at exactly `version`.
+    pub(crate) fn get(&self, key: &K, version: Option<u64>) -> Option<V> {
+        let version = version?;
+        self.entries
+            .get(key)
+            .filter(|e| e.version == version)
+            .map(|e| e.value)
+    }
+
+    /// Keeps `value`, read at `version`, for `key` (replacing whatever was kept).
+    pub(crate) fn put(&self, key: K, version: u64, value: V) {
+        self.entries.insert(key, Entry { version, value });
+    }
+}
+
+impl<K, V> std::fmt::Debug for Versioned<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Versioned").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Rows(Vec<u32>);
+
+    impl Weight for Rows {
+        fn weight(&self) -> u64 {
+            self.0.len() as u64 + 1
+        }
+    }
+
+    /// Only the version an answer was read at gets it back; no version gets nothing; a
+    /// newer read replaces it.
+    #[test]
+    fn answers_only_the_version_read() {
+        let c = Versioned::<u8, Rows>::new(1_000);
+        assert_eq!(c.get(&1, Some(0)), None);
+        c.put(1, 4, Rows(vec![1, 2]));
+        assert_eq!(c.get(&1, Some(4)), Some(Rows(vec![1, 2])));
+        assert_eq!(c.get(&1, Some(5)), None);
+        assert_eq!(c.get(&1, Some(3)), None);
+        assert_eq!(c.get(&1, None), None);
+        assert_eq!(c.get(&2, Some(4)), None);
+        c.put(1, 5, Rows(vec![3]));
+        assert_eq!(c.get(&1, Some(4)), None);
+        assert_eq!(c.get(&1, Some(5)), Some(Rows(vec![3])));
+    }
+
+    /// The room is counted in rows: many large answers do not all stay.
+    #[test]
+    fn bounded_by_rows() {
+        let c = Versioned::<u32, Rows>::new(1_000);
+        for k in 0..100 {
+            c.put(k, 1, Rows(vec![0; 99]));
+        }
+        let kept = (0..100).filter(|k| c.get(k, Some(1)).is_some()).count();
+        assert!(
+            (1..=10).contains(&kept),
+            "{kept} of 100 answers of 100 rows kept"
+        );
+    }
+
+    /// The version is looked up by the org as a value, on both backends.
+    #[test]
+    fn the_version_by_value() {
+        let org = Uuid::from_u128(9);
+        let mut q = Query::select();
+        q.expr(of(org));
+        let (pg, values) = q.build(PostgresQueryBuilder);
+        assert_eq!(
+            pg,
+            r#"SELECT (SELECT "version" FROM "org_versions" WHERE "organization_id" = $1)"#
+        );
+        assert_eq!(values.0.len(), 1);
+        let (lite, _) = q.build(SqliteQueryBuilder);
+        assert!(lite.contains(r#""organization_id" = ?"#), "{lite}");
+    }
+}
