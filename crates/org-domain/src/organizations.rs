@@ -209,8 +209,11 @@ impl OrgAccess {
 /// credential ([`crate::auth::Preloaded`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgDetail {
-    /// The whole [`Organization`], for the requests that show it.
+    /// The whole [`Organization`] with the listing version ([`OrgAccess::version`]), for
+    /// the requests that show it (and its members and invitations).
     Full,
+    /// Its [`OrgBasics`] with the listing version, for the org's listings.
+    Listed,
     /// Its [`OrgBasics`], for all others.
     Basics,
 }
@@ -220,7 +223,7 @@ pub enum OrgDetail {
 pub enum PreloadedOrg {
     /// [`OrgDetail::Full`] (boxed: three times the size of the basics).
     Full(Box<OrgAccess>),
-    /// [`OrgDetail::Basics`].
+    /// [`OrgDetail::Listed`] (with a version) and [`OrgDetail::Basics`] (without).
     Basics(OrgAccess<OrgBasics>),
 }
 

@@ -104,7 +104,9 @@ fn state() -> AppState {
                 };
                 match detail {
                     OrgDetail::Full => PreloadedOrg::Full(Box::new(access)),
-                    OrgDetail::Basics => PreloadedOrg::Basics(access.into_basics()),
+                    OrgDetail::Listed | OrgDetail::Basics => {
+                        PreloadedOrg::Basics(access.into_basics())
+                    }
                 }
             });
             Ok(h.ct_eq(&hash).then(|| (session(), user(), access)))

@@ -53,7 +53,8 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 
 /// The organization an org-scoped path names by id (`/api/organizations/{id}` and below),
 /// which authentication loads in the same round trip ([`Actor::preloaded`]): all of it for
-/// the routes that show it (the org itself and its subscription), its basics for the rest.
+/// the routes that show it (the org itself and its subscription), its basics with the
+/// listing version for its member and invitation listings, its basics for the rest.
 /// Slugs, names and `me` are left to the use case. A wrong guess costs the use case a read
 /// of its own, never a wrong answer.
 fn org_in_path(path: &str) -> Option<(Uuid, OrgDetail)> {
@@ -62,6 +63,7 @@ fn org_in_path(path: &str) -> Option<(Uuid, OrgDetail)> {
     let id = Uuid::parse_str(segment).ok()?;
     let detail = match below {
         "" | "/subscription" => OrgDetail::Full,
+        "/members" | "/invitations" => OrgDetail::Listed,
         _ => OrgDetail::Basics,
     };
     Some((id, detail))
@@ -131,12 +133,15 @@ mod tests {
     fn only_ids_in_org_scoped_paths_are_preloaded() {
         let id = "0190d3c1-6a4e-7c1e-8a51-2b6f3c9d4e5f";
         let uuid = Uuid::parse_str(id).unwrap();
-        // The routes that show the org preload all of it; the others its basics.
+        // The routes that show the org preload all of it, its listings its basics with the
+        // listing version, the others its basics.
         for (below, detail) in [
             ("", OrgDetail::Full),
             ("/subscription", OrgDetail::Full),
-            ("/members", OrgDetail::Basics),
+            ("/members", OrgDetail::Listed),
+            ("/invitations", OrgDetail::Listed),
             (&format!("/members/{id}"), OrgDetail::Basics),
+            (&format!("/invitations/{id}"), OrgDetail::Basics),
             ("/permissions/check", OrgDetail::Basics),
             ("/subscription/x", OrgDetail::Basics),
             ("/", OrgDetail::Basics),

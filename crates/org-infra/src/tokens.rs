@@ -39,7 +39,7 @@ impl SeaTokens {
         h: &TokenHash,
         org: Option<(Uuid, OrgDetail)>,
     ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
-        static SQL: SqlCache<3> = SqlCache::new();
+        static SQL: SqlCache<4> = SqlCache::new();
         let row = with_org::find::<sessions::Entity>(
             &self.db,
             &SQL,
@@ -59,7 +59,7 @@ impl SeaTokens {
         h: &TokenHash,
         org: Option<(Uuid, OrgDetail)>,
     ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
-        static SQL: SqlCache<3> = SqlCache::new();
+        static SQL: SqlCache<4> = SqlCache::new();
         let row = with_org::find::<api_keys::Entity>(
             &self.db,
             &SQL,

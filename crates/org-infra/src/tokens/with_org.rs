@@ -124,7 +124,9 @@ fn org_part<E: EntityTrait>(
         );
     }
     // The org's listing version, in the same snapshot as the membership it was read with.
-    q.expr_as(versions::of(org_id), a(&format!("{ORG}_version")));
+    if detail != OrgDetail::Basics {
+        q.expr_as(versions::of(org_id), a(&format!("{ORG}_version")));
+    }
     q.join_as(
         JoinType::LeftJoin,
         organizations::Entity,
@@ -165,20 +167,27 @@ fn org_part<E: EntityTrait>(
 }
 
 /// The statement's values, in the order of their placeholders: the org in its version's
-/// subquery and in three joins, then the hash in the `WHERE` (at either detail).
+/// subquery (but for the basics alone) and in three joins, then the hash in the `WHERE`.
 fn values(hash: String, org: Option<(Uuid, OrgDetail)>) -> Vec<Value> {
     match org {
-        Some((org, _)) => vec![org.into(), org.into(), org.into(), org.into(), hash.into()],
+        Some((org, detail)) => {
+            let joins = if detail == OrgDetail::Basics { 3 } else { 4 };
+            let mut v: Vec<Value> = std::iter::repeat_n(org.into(), joins).collect();
+            v.push(hash.into());
+            v
+        }
         None => vec![hash.into()],
     }
 }
 
-/// The statement's shape in the cache: no org, the whole org, its basics.
+/// The statement's shape in the cache: no org, the whole org, its basics with the
+/// version, its basics.
 fn shape(org: Option<(Uuid, OrgDetail)>) -> usize {
     match org {
         None => 0,
         Some((_, OrgDetail::Full)) => 1,
-        Some((_, OrgDetail::Basics)) => 2,
+        Some((_, OrgDetail::Listed)) => 2,
+        Some((_, OrgDetail::Basics)) => 3,
     }
 }
 
@@ -188,7 +197,7 @@ fn shape(org: Option<(Uuid, OrgDetail)>) -> usize {
 /// [`OrgBasicsRow`]'s — all NULL when the org does not exist.
 pub(super) async fn find<E>(
     db: &DatabaseConnection,
-    cache: &SqlCache<3>,
+    cache: &SqlCache<4>,
     token_hash: E::Column,
     user_id: E::Column,
     hash: &TokenHash,
@@ -223,11 +232,13 @@ where
             access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
             PreloadedOrg::Full(Box::new(access))
         }
-        OrgDetail::Basics => {
+        OrgDetail::Listed | OrgDetail::Basics => {
             let mut access = OrgBasicsRow::read(&mut cols)
                 .map_err(db_err)?
                 .into_access()?;
-            access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
+            if detail == OrgDetail::Listed {
+                access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
+            }
             PreloadedOrg::Basics(access)
         }
     };
@@ -247,10 +258,11 @@ mod tests {
     /// selected.
     #[test]
     fn values_follow_the_placeholders() {
-        let cache = SqlCache::<3>::new();
+        let cache = SqlCache::<4>::new();
         let org = Uuid::from_u128(7);
         for org in [
             Some((org, OrgDetail::Full)),
+            Some((org, OrgDetail::Listed)),
             Some((org, OrgDetail::Basics)),
             None,
         ] {
@@ -269,6 +281,9 @@ mod tests {
                 let full = org.is_some_and(|(_, d)| d == OrgDetail::Full);
                 assert_eq!(stmt.sql.contains(r#""ow""#), full, "{}", stmt.sql);
                 assert_eq!(stmt.sql.contains("registry_key"), full, "{}", stmt.sql);
+                // The listing version only where a listing may use it.
+                let versioned = org.is_some_and(|(_, d)| d != OrgDetail::Basics);
+                assert_eq!(stmt.sql.contains("org_versions"), versioned, "{}", stmt.sql);
                 for secret in ["password_hash", "totp_secret"] {
                     assert!(!stmt.sql.contains(secret), "{secret} in {}", stmt.sql);
                 }

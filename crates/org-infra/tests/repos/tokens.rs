@@ -201,15 +201,16 @@ async fn token_with_org_reads_what_access_reads(t: &TestDb) {
         assert!(want.as_ref().is_none_or(|a| a.version.is_none()));
         let version = t.org_version(org_id).await;
         assert!(want.is_none() || version > 0, "the org's writes raised it");
-        // The whole org, or its basics: what `access` reads, cut down, with the version.
-        for detail in [OrgDetail::Full, OrgDetail::Basics] {
+        // The whole org, or its basics: what `access` reads, cut down, with the version
+        // but for the basics alone.
+        for detail in [OrgDetail::Full, OrgDetail::Listed, OrgDetail::Basics] {
             let want = want.clone().map(|mut a| {
-                a.version = Some(version);
+                a.version = (detail != OrgDetail::Basics).then_some(version);
                 a
             });
             let want = want.map(|a| match detail {
                 OrgDetail::Full => PreloadedOrg::Full(Box::new(a)),
-                OrgDetail::Basics => PreloadedOrg::Basics(a.into_basics()),
+                OrgDetail::Listed | OrgDetail::Basics => PreloadedOrg::Basics(a.into_basics()),
             });
             let (found, user, access) = tokens
                 .find_session_in(&s.token_hash, org_id, detail)

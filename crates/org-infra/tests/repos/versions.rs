@@ -46,7 +46,7 @@ async fn authenticated(t: &TestDb, s: &Session, org: Uuid) -> (u64, u64) {
     let (_, _, access) = t
         .ports
         .tokens
-        .find_session_in(&s.token_hash, org, OrgDetail::Basics)
+        .find_session_in(&s.token_hash, org, OrgDetail::Listed)
         .await
         .unwrap()
         .unwrap();
