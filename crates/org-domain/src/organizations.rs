@@ -218,6 +218,14 @@ pub enum OrgDetail {
     Basics,
 }
 
+impl OrgDetail {
+    /// Whether authentication reads the org's listing version ([`OrgAccess::version`]) at
+    /// this detail: for the requests that list (all but [`OrgDetail::Basics`]).
+    pub fn with_version(self) -> bool {
+        self != Self::Basics
+    }
+}
+
 /// An organization read with the credential, at the [`OrgDetail`] asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PreloadedOrg {

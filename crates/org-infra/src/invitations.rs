@@ -82,15 +82,13 @@ impl InvitationRepository for SeaInvitations {
         }
         let listed = query::list(&self.db, Scope::Org(org_id), filter.status, now, page).await?;
         let whole = page.offset() == 0 && listed.page.total == listed.page.items.len() as u64;
-        if let Some(v) =
-            version.filter(|v| pending && whole && !listed.counted && listed.read_at == Some(*v))
-        {
-            let until = listed.page.items.iter().map(|i| i.expires_at).min();
+        if pending && whole && !listed.counted {
             let kept = Pending {
-                page: listed.page.clone(),
-                until,
+                until: listed.page.items.iter().map(|i| i.expires_at).min(),
+                page: listed.page,
             };
-            self.pending.put(key, v, kept);
+            self.pending.put(key, version, listed.read_at, &kept);
+            return Ok(kept.page);
         }
         Ok(listed.page)
     }

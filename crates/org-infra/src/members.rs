@@ -205,10 +205,9 @@ impl MemberRepository for SeaMembers {
             .map(|r| r.row.into_domain())
             .collect::<Result<_>>()?;
         let listed = Page::new(items, total, page);
-        // Kept only when the rows were read at the caller's version (so the caller's
-        // `known` total is theirs too) and no second statement (the count) was involved.
-        if let Some(v) = version.filter(|v| read_at == Some(*v) && !counted) {
-            self.pages.put(key, v, listed.clone());
+        // Not kept when a second statement (the count) gave the total.
+        if !counted {
+            self.pages.put(key, version, read_at, &listed);
         }
         Ok(listed)
     }

@@ -110,9 +110,14 @@ impl<K: Eq + Hash + Clone, V: Weight + Clone> Versioned<K, V> {
             .map(|e| e.value)
     }
 
-    /// Keeps `value`, read at `version`, for `key` (replacing whatever was kept).
-    pub(crate) fn put(&self, key: K, version: u64, value: V) {
-        self.entries.insert(key, Entry { version, value });
+    /// Keeps `value`, read at `read_at`, for `key` (replacing whatever was kept) — only when
+    /// that is the version the caller's authentication read (`caller`): then whatever the
+    /// caller knew from that read (a total, say) belongs to the same version.
+    pub(crate) fn put(&self, key: K, caller: Option<u64>, read_at: Option<u64>, value: &V) {
+        if let Some(version) = caller.filter(|v| read_at == Some(*v)) {
+            let value = value.clone();
+            self.entries.insert(key, Entry { version, value });
+        }
     }
 }
 
@@ -137,19 +142,25 @@ mod tests {
         }
     }
 
-    /// Only the version an answer was read at gets it back; no version gets nothing; a
-    /// newer read replaces it.
+    /// Only what was read at the caller's version is kept; only that version gets it back;
+    /// no version gets nothing; a newer read replaces it.
     #[test]
     fn answers_only_the_version_read() {
         let c = Versioned::<u8, Rows>::new(1_000);
         assert_eq!(c.get(&1, Some(0)), None);
-        c.put(1, 4, Rows(vec![1, 2]));
+        // Read at another version than the caller's, or with none: not kept.
+        c.put(1, Some(4), Some(3), &Rows(vec![9]));
+        c.put(1, None, Some(4), &Rows(vec![9]));
+        c.put(1, Some(4), None, &Rows(vec![9]));
+        assert_eq!(c.get(&1, Some(4)), None);
+        assert_eq!(c.get(&1, Some(3)), None);
+        c.put(1, Some(4), Some(4), &Rows(vec![1, 2]));
         assert_eq!(c.get(&1, Some(4)), Some(Rows(vec![1, 2])));
         assert_eq!(c.get(&1, Some(5)), None);
         assert_eq!(c.get(&1, Some(3)), None);
         assert_eq!(c.get(&1, None), None);
         assert_eq!(c.get(&2, Some(4)), None);
-        c.put(1, 5, Rows(vec![3]));
+        c.put(1, Some(5), Some(5), &Rows(vec![3]));
         assert_eq!(c.get(&1, Some(4)), None);
         assert_eq!(c.get(&1, Some(5)), Some(Rows(vec![3])));
     }
@@ -159,7 +170,7 @@ mod tests {
     fn bounded_by_rows() {
         let c = Versioned::<u32, Rows>::new(1_000);
         for k in 0..100 {
-            c.put(k, 1, Rows(vec![0; 99]));
+            c.put(k, Some(1), Some(1), &Rows(vec![0; 99]));
         }
         let kept = (0..100).filter(|k| c.get(k, Some(1)).is_some()).count();
         assert!(

@@ -124,7 +124,7 @@ fn org_part<E: EntityTrait>(
         );
     }
     // The org's listing version, in the same snapshot as the membership it was read with.
-    if detail != OrgDetail::Basics {
+    if detail.with_version() {
         q.expr_as(versions::of(org_id), a(&format!("{ORG}_version")));
     }
     q.join_as(
@@ -171,7 +171,7 @@ fn org_part<E: EntityTrait>(
 fn values(hash: String, org: Option<(Uuid, OrgDetail)>) -> Vec<Value> {
     match org {
         Some((org, detail)) => {
-            let joins = if detail == OrgDetail::Basics { 3 } else { 4 };
+            let joins = if detail.with_version() { 4 } else { 3 };
             let mut v: Vec<Value> = std::iter::repeat_n(org.into(), joins).collect();
             v.push(hash.into());
             v
@@ -236,7 +236,7 @@ where
             let mut access = OrgBasicsRow::read(&mut cols)
                 .map_err(db_err)?
                 .into_access()?;
-            if detail == OrgDetail::Listed {
+            if detail.with_version() {
                 access.version = Some(versions::read(&mut cols, "version").map_err(db_err)?);
             }
             PreloadedOrg::Basics(access)
@@ -282,7 +282,7 @@ mod tests {
                 assert_eq!(stmt.sql.contains(r#""ow""#), full, "{}", stmt.sql);
                 assert_eq!(stmt.sql.contains("registry_key"), full, "{}", stmt.sql);
                 // The listing version only where a listing may use it.
-                let versioned = org.is_some_and(|(_, d)| d != OrgDetail::Basics);
+                let versioned = org.is_some_and(|(_, d)| d.with_version());
                 assert_eq!(stmt.sql.contains("org_versions"), versioned, "{}", stmt.sql);
                 for secret in ["password_hash", "totp_secret"] {
                     assert!(!stmt.sql.contains(secret), "{secret} in {}", stmt.sql);
