@@ -305,11 +305,23 @@ async fn a_change_in_one_process_is_listed_by_the_other_at_once() {
             .find(|m| m["user"]["id"] == user)
             .map(|m| m["role"].as_str().unwrap().to_owned())
     };
-    // B reads (and may keep) both listings, twice.
+    // The member's own orgs, with their role there, as B lists them.
+    let mine = "/api/organizations?limit=100";
+    let my_role = |listing: &serde_json::Value| {
+        listing["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == t.org_id.as_str())
+            .map(|o| o["role"].as_str().unwrap().to_owned())
+    };
+    // B reads (and may keep) the listings, twice.
     for _ in 0..2 {
         let listing = b.get(&members, &t.owner).await.expect(200);
         assert_eq!(role_of(&listing, &t.member_id).as_deref(), Some("member"));
         b.get(&full, &t.owner).await.expect(200);
+        let listing = b.get(mine, &t.member).await.expect(200);
+        assert_eq!(my_role(&listing).as_deref(), Some("member"));
     }
 
     let member_path = format!("/api/organizations/{}/members/{}", t.org_id, t.member_id);
@@ -318,6 +330,8 @@ async fn a_change_in_one_process_is_listed_by_the_other_at_once() {
         .expect(200);
     let listing = b.get(&members, &t.owner).await.expect(200);
     assert_eq!(role_of(&listing, &t.member_id).as_deref(), Some("admin"));
+    let listing = b.get(mine, &t.member).await.expect(200);
+    assert_eq!(my_role(&listing).as_deref(), Some("admin"));
     let org = b.get(&full, &t.owner).await.expect(200);
     assert_eq!(
         role_of(&org["members"], &t.member_id).as_deref(),
@@ -356,6 +370,8 @@ async fn a_change_in_one_process_is_listed_by_the_other_at_once() {
     assert_eq!(listing["total"], 2);
     let org = b.get(&full, &t.owner).await.expect(200);
     assert_eq!(role_of(&org["members"], &t.member_id), None);
+    let listing = b.get(mine, &t.member).await.expect(200);
+    assert_eq!(my_role(&listing), None, "{listing}");
 }
 
 /// The SQL invariants no crash may break: counters match rows, every org has an owner of

@@ -75,7 +75,7 @@ impl InvitationRepository for SeaInvitations {
         let pending = filter.status == Some(InvitationStatus::Pending);
         let key = (org_id, page);
         if pending
-            && let Some(kept) = self.pending.get(&key, version)
+            && let Some(kept) = self.pending.get(&key, version.as_ref())
             && kept.until.is_none_or(|t| now < t)
         {
             return Ok(kept.page);
@@ -87,7 +87,8 @@ impl InvitationRepository for SeaInvitations {
                 until: listed.page.items.iter().map(|i| i.expires_at).min(),
                 page: listed.page,
             };
-            self.pending.put(key, version, listed.read_at, &kept);
+            self.pending
+                .put(key, version.as_ref(), listed.read_at.as_ref(), &kept);
             return Ok(kept.page);
         }
         Ok(listed.page)

@@ -148,7 +148,7 @@ impl MemberRepository for SeaMembers {
         version: Option<u64>,
     ) -> Result<Page<Member>> {
         let key = (org_id, filter.clone(), page);
-        if let Some(kept) = self.pages.get(&key, version) {
+        if let Some(kept) = self.pages.get(&key, version.as_ref()) {
             return Ok(kept);
         }
         // Search × role filter.
@@ -207,7 +207,8 @@ impl MemberRepository for SeaMembers {
         let listed = Page::new(items, total, page);
         // Not kept when a second statement (the count) gave the total.
         if !counted {
-            self.pages.put(key, version, read_at, &listed);
+            self.pages
+                .put(key, version.as_ref(), read_at.as_ref(), &listed);
         }
         Ok(listed)
     }

@@ -1,4 +1,6 @@
 //! [`OrganizationRepository`] on sea-orm.
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
 use org_domain::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
@@ -15,9 +17,10 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::sql_cache::SqlCache;
+use crate::db::versions::{UserOrgs, Versioned, WithVersion};
 use crate::db::{
     Unique, begin_write, corrupt, db_err, direct, fetch_limit, is_fk_violation, known_total,
-    on_unique, to_db,
+    on_unique, to_db, versions,
 };
 use crate::entities::{members, organizations, users};
 use crate::roles::holdable;
@@ -47,16 +50,31 @@ const SLUG_OR_ID_TAKEN: &[Unique] = &[
     },
 ];
 
+/// Rows of a user's org listings a process keeps ([`Versioned`]): ~1 KiB each.
+const KEPT_ROWS: u64 = 5_000;
+
+/// A listing of one user's orgs: the user, the page (always a first page).
+type ListKey = (Uuid, PageRequest);
+
+/// A page of orgs with the role of the user they were listed for.
+type Listed = Page<(Organization, Option<RoleKey>)>;
+
 /// [`OrganizationRepository`] on sea-orm.
 #[derive(Clone, Debug)]
 pub struct SeaOrganizations {
     db: DatabaseConnection,
+    /// A user's whole org listings with the versions of the orgs they were read at (see
+    /// [`crate::db::versions`]).
+    kept: Arc<Versioned<ListKey, Listed, UserOrgs>>,
 }
 
 impl SeaOrganizations {
     /// The organizations of `db`.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            kept: Arc::new(Versioned::new(KEPT_ROWS)),
+        }
     }
 }
 
@@ -206,15 +224,26 @@ impl OrganizationRepository for SeaOrganizations {
         row.map(OrgRow::into_access).transpose()
     }
 
-    async fn list(
-        &self,
-        filter: &OrgFilter,
-        page: PageRequest,
-    ) -> Result<Page<(Organization, Option<RoleKey>)>> {
+    async fn list(&self, filter: &OrgFilter, page: PageRequest) -> Result<Listed> {
         // Membership required or not × search × name filter.
         static SQL: SqlCache<8> = SqlCache::new();
         let role_of = filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required);
         let search = filter.search.as_deref().filter(|s| !s.is_empty());
+        // A user's own orgs, neither searched nor named, from the first page: kept when the
+        // page holds all of them, and answered while none of their versions changed and the
+        // memberships are the same (see `versions::UserOrgs`).
+        let key = filter
+            .member_of
+            .filter(|_| search.is_none() && filter.name.is_none() && page.offset() == 0)
+            .map(|user| (user, page));
+        if let Some(key) = &key
+            && self.kept.holds(key)
+        {
+            let now = UserOrgs::of_user(&self.db, key.0).await.map_err(db_err)?;
+            if let Some(kept) = self.kept.get(key, Some(&now)) {
+                return Ok(kept);
+            }
+        }
         let filtered = || {
             let mut q = select(role_of);
             if let Some(s) = search {
@@ -242,24 +271,39 @@ impl OrganizationRepository for SeaOrganizations {
         let backend = self.db.get_database_backend();
         let stmt = SQL.statement(backend, shape, values, || {
             filtered()
+                .expr_as(
+                    versions::of_each((organizations::Entity, organizations::Column::Id)),
+                    "org_version",
+                )
                 .order_by_asc(organizations::Column::Name)
                 .order_by_asc(organizations::Column::Id)
                 .limit(fetch_limit(page))
                 .offset(page.offset())
                 .build(backend)
         });
-        let mut rows: Vec<OrgRow> = direct::all(&self.db, stmt).await.map_err(db_err)?;
-        let total = match known_total(&mut rows, page) {
-            Some(n) => n,
-            None => filtered().count(&self.db).await.map_err(db_err)?,
+        let mut rows: Vec<WithVersion<OrgRow>> =
+            direct::all(&self.db, stmt).await.map_err(db_err)?;
+        let (total, whole) = match known_total(&mut rows, page) {
+            Some(n) => (n, page.offset() == 0),
+            None => (filtered().count(&self.db).await.map_err(db_err)?, false),
         };
+        let read_at = key.filter(|_| whole).map(|key| {
+            (
+                key,
+                UserOrgs::new(rows.iter().map(|r| (r.row.id(), r.version))),
+            )
+        });
         // Collected into a `Vec` of the rows' length: a `Result` collect cannot know it, and
         // grew the page of 100 orgs through six copies.
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            items.push(row.into_domain()?);
+            items.push(row.row.into_domain()?);
         }
-        Ok(Page::new(items, total, page))
+        let listed = Page::new(items, total, page);
+        if let Some((key, at)) = read_at {
+            self.kept.keep(key, at, &listed);
+        }
+        Ok(listed)
     }
 
     async fn update(

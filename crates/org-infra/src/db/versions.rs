@@ -11,17 +11,27 @@
 //! version it was not given, so a change committed by any process is seen by the next
 //! request of every process — as strict as reading again, without the read.
 //!
+//! A listing of one user's orgs spans many orgs: it is kept with the version of each
+//! ([`UserOrgs`], read in the listing's statement) and answered when a look-up of the
+//! user's memberships and their orgs' versions — one statement over an index and the
+//! counters, far cheaper than the listing — finds the same orgs at the same versions.
+//!
 //! [`OrgAccess::version`]: org_domain::organizations::OrgAccess::version
 use std::hash::Hash;
 
 use org_domain::pagination::Page;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use sea_orm::DbErr;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, SubQueryStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, IntoColumnRef, Order, Query, SimpleExpr, SubQueryStatement,
+};
+use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use super::columns::{Columns, ReadColumns};
+use super::direct;
+use super::sql_cache::SqlCache;
+use crate::entities::members;
 
 /// The table and its columns, as migration 5 creates them.
 const TABLE: &str = "org_versions";
@@ -60,6 +70,79 @@ impl<R: ReadColumns> ReadColumns for WithVersion<R> {
     }
 }
 
+/// `(SELECT version FROM org_versions WHERE organization_id = <column>)`: the version of the
+/// org in each row of a listing of several orgs, read in the listing's own statement.
+pub(crate) fn of_each(org_id: impl IntoColumnRef) -> SimpleExpr {
+    let mut q = Query::select();
+    q.column(Alias::new(VERSION))
+        .from(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new(ORG)).equals(org_id));
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+/// The versions of every org a user is a member of, by org id: what a listing of the
+/// user's orgs was read at. Each org's counter covers its own row (the member count
+/// included), its owner's public fields (the owner is a member) and the user's membership
+/// (role) there, so two reads with equal `UserOrgs` saw the same orgs with the same rows;
+/// the org ids themselves pin the set of memberships.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UserOrgs(Box<[(Uuid, u64)]>);
+
+impl UserOrgs {
+    /// The versions of these orgs, in any order.
+    pub(crate) fn new(orgs: impl IntoIterator<Item = (Uuid, u64)>) -> Self {
+        let mut orgs: Box<[_]> = orgs.into_iter().collect();
+        orgs.sort_unstable_by_key(|(id, _)| *id);
+        Self(orgs)
+    }
+
+    /// The versions of `user`'s orgs as of now: one statement over the memberships'
+    /// index and the counters, no org row read.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub(crate) async fn of_user(db: &DatabaseConnection, user: Uuid) -> Result<Self, DbErr> {
+        static SQL: SqlCache<1> = SqlCache::new();
+        let backend = db.get_database_backend();
+        let stmt = SQL.statement(backend, 0, vec![user.into()], || {
+            let mut q = Query::select();
+            q.column((members::Entity, members::Column::OrganizationId))
+                .expr_as(
+                    of_each((members::Entity, members::Column::OrganizationId)),
+                    Alias::new("org_version"),
+                )
+                .from(members::Entity)
+                .and_where(Expr::col((members::Entity, members::Column::UserId)).eq(user))
+                .order_by(
+                    (members::Entity, members::Column::OrganizationId),
+                    Order::Asc,
+                );
+            backend.build(&q)
+        });
+        let rows: Vec<(Uuid, u64)> = direct::all::<OrgVersion>(db, stmt)
+            .await?
+            .into_iter()
+            .map(|v| (v.org, v.version))
+            .collect();
+        Ok(Self::new(rows))
+    }
+}
+
+/// One row of [`UserOrgs::of_user`].
+struct OrgVersion {
+    org: Uuid,
+    version: u64,
+}
+
+impl ReadColumns for OrgVersion {
+    fn read(c: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            org: c.get("organization_id")?,
+            version: read(c, "org_version")?,
+        })
+    }
+}
+
 /// How much room a kept answer takes: its rows, plus one for the entry.
 pub(crate) trait Weight {
     fn weight(&self) -> u64;
@@ -74,25 +157,26 @@ impl<T> Weight for Page<T> {
 #[derive(Clone)]
 struct ByWeight;
 
-impl<K, V: Weight> Weighter<K, Entry<V>> for ByWeight {
-    fn weight(&self, _: &K, e: &Entry<V>) -> u64 {
+impl<K, A, V: Weight> Weighter<K, Entry<A, V>> for ByWeight {
+    fn weight(&self, _: &K, e: &Entry<A, V>) -> u64 {
         e.value.weight()
     }
 }
 
 #[derive(Clone)]
-struct Entry<V> {
-    version: u64,
+struct Entry<A, V> {
+    version: A,
     value: V,
 }
 
-/// Answers kept by key with the version they were read at; bounded by their total
-/// [`Weight`] (rows), least recently and least frequently used first out.
-pub(crate) struct Versioned<K, V> {
-    entries: Cache<K, Entry<V>, ByWeight>,
+/// Answers kept by key with the version they were read at (`A`: an org's counter, or the
+/// counters of a user's orgs, see [`UserOrgs`]); bounded by their total [`Weight`] (rows),
+/// least recently and least frequently used first out.
+pub(crate) struct Versioned<K, V, A = u64> {
+    entries: Cache<K, Entry<A, V>, ByWeight>,
 }
 
-impl<K: Eq + Hash + Clone, V: Weight + Clone> Versioned<K, V> {
+impl<K: Eq + Hash + Clone, V: Weight + Clone, A: Eq + Clone> Versioned<K, V, A> {
     /// Room for `rows` rows in all.
     pub(crate) fn new(rows: u64) -> Self {
         let items = usize::try_from(rows / 8).unwrap_or(usize::MAX).max(16);
@@ -102,26 +186,36 @@ impl<K: Eq + Hash + Clone, V: Weight + Clone> Versioned<K, V> {
     }
 
     /// The answer kept for `key` if it was read at exactly `version`.
-    pub(crate) fn get(&self, key: &K, version: Option<u64>) -> Option<V> {
+    pub(crate) fn get(&self, key: &K, version: Option<&A>) -> Option<V> {
         let version = version?;
         self.entries
             .get(key)
-            .filter(|e| e.version == version)
+            .filter(|e| e.version == *version)
             .map(|e| e.value)
+    }
+
+    /// Whether an answer is kept for `key`, at any version: worth reading the version for.
+    pub(crate) fn holds(&self, key: &K) -> bool {
+        self.entries.contains_key(key)
     }
 
     /// Keeps `value`, read at `read_at`, for `key` (replacing whatever was kept) — only when
     /// that is the version the caller's authentication read (`caller`): then whatever the
     /// caller knew from that read (a total, say) belongs to the same version.
-    pub(crate) fn put(&self, key: K, caller: Option<u64>, read_at: Option<u64>, value: &V) {
+    pub(crate) fn put(&self, key: K, caller: Option<&A>, read_at: Option<&A>, value: &V) {
         if let Some(version) = caller.filter(|v| read_at == Some(*v)) {
-            let value = value.clone();
-            self.entries.insert(key, Entry { version, value });
+            self.keep(key, version.clone(), value);
         }
+    }
+
+    /// Keeps `value`, read at `version`, for `key` (replacing whatever was kept).
+    pub(crate) fn keep(&self, key: K, version: A, value: &V) {
+        let value = value.clone();
+        self.entries.insert(key, Entry { version, value });
     }
 }
 
-impl<K, V> std::fmt::Debug for Versioned<K, V> {
+impl<K, V, A> std::fmt::Debug for Versioned<K, V, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Versioned").finish_non_exhaustive()
     }
@@ -147,22 +241,22 @@ mod tests {
     #[test]
     fn answers_only_the_version_read() {
         let c = Versioned::<u8, Rows>::new(1_000);
-        assert_eq!(c.get(&1, Some(0)), None);
+        assert_eq!(c.get(&1, Some(&0)), None);
         // Read at another version than the caller's, or with none: not kept.
-        c.put(1, Some(4), Some(3), &Rows(vec![9]));
-        c.put(1, None, Some(4), &Rows(vec![9]));
-        c.put(1, Some(4), None, &Rows(vec![9]));
-        assert_eq!(c.get(&1, Some(4)), None);
-        assert_eq!(c.get(&1, Some(3)), None);
-        c.put(1, Some(4), Some(4), &Rows(vec![1, 2]));
-        assert_eq!(c.get(&1, Some(4)), Some(Rows(vec![1, 2])));
-        assert_eq!(c.get(&1, Some(5)), None);
-        assert_eq!(c.get(&1, Some(3)), None);
+        c.put(1, Some(&4), Some(&3), &Rows(vec![9]));
+        c.put(1, None, Some(&4), &Rows(vec![9]));
+        c.put(1, Some(&4), None, &Rows(vec![9]));
+        assert_eq!(c.get(&1, Some(&4)), None);
+        assert_eq!(c.get(&1, Some(&3)), None);
+        c.put(1, Some(&4), Some(&4), &Rows(vec![1, 2]));
+        assert_eq!(c.get(&1, Some(&4)), Some(Rows(vec![1, 2])));
+        assert_eq!(c.get(&1, Some(&5)), None);
+        assert_eq!(c.get(&1, Some(&3)), None);
         assert_eq!(c.get(&1, None), None);
-        assert_eq!(c.get(&2, Some(4)), None);
-        c.put(1, Some(5), Some(5), &Rows(vec![3]));
-        assert_eq!(c.get(&1, Some(4)), None);
-        assert_eq!(c.get(&1, Some(5)), Some(Rows(vec![3])));
+        assert_eq!(c.get(&2, Some(&4)), None);
+        c.put(1, Some(&5), Some(&5), &Rows(vec![3]));
+        assert_eq!(c.get(&1, Some(&4)), None);
+        assert_eq!(c.get(&1, Some(&5)), Some(Rows(vec![3])));
     }
 
     /// The room is counted in rows: many large answers do not all stay.
@@ -170,9 +264,9 @@ mod tests {
     fn bounded_by_rows() {
         let c = Versioned::<u32, Rows>::new(1_000);
         for k in 0..100 {
-            c.put(k, Some(1), Some(1), &Rows(vec![0; 99]));
+            c.put(k, Some(&1), Some(&1), &Rows(vec![0; 99]));
         }
-        let kept = (0..100).filter(|k| c.get(k, Some(1)).is_some()).count();
+        let kept = (0..100).filter(|k| c.get(k, Some(&1)).is_some()).count();
         assert!(
             (1..=10).contains(&kept),
             "{kept} of 100 answers of 100 rows kept"

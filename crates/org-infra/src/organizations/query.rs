@@ -79,6 +79,11 @@ impl ReadColumns for OrgRow {
 from_query_result_by_position!(OrgRow);
 
 impl OrgRow {
+    /// The org's id.
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+
     /// The slug, to tell a slug match from a name match.
     pub(crate) fn slug(&self) -> &str {
         &self.slug

@@ -15,6 +15,7 @@ mod races;
 mod roles;
 mod schema;
 mod tokens;
+mod user_orgs;
 mod users;
 mod versions;
 

@@ -1,0 +1,260 @@
+//! A user's org listing kept with the versions of their orgs (`versions::UserOrgs`): every
+//! change to what the listing shows — an org's own fields and member count, its owner's
+//! profile, the user's role there, the set of the user's memberships — changes those
+//! versions, so a kept listing answers exactly what a fresh read does.
+use org_domain::organizations::{OrgFilter, Organization};
+use org_domain::pagination::{Page, PageRequest};
+use org_domain::roles::{RoleKey, SystemRole};
+use org_domain::users::User;
+use sea_orm::{ConnectionTrait, DbBackend};
+use uuid::Uuid;
+
+use crate::both;
+use crate::support::{TestDb, allow, allow_removal};
+
+both!(every_change_to_a_users_orgs_is_listed);
+both!(a_kept_org_listing_answers_only_its_own_versions);
+
+const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
+const MEMBER: RoleKey = RoleKey::System(SystemRole::Member);
+
+type Listed = Page<(Organization, Option<RoleKey>)>;
+
+fn mine(user: Uuid) -> OrgFilter {
+    OrgFilter {
+        member_of: Some(user),
+        ..OrgFilter::default()
+    }
+}
+
+/// `user`'s orgs as the ports list them (the second time from what the first kept), checked
+/// against a read by ports that kept nothing; returns what the listing shows.
+async fn listed(t: &TestDb, user: Uuid) -> Vec<String> {
+    let page = PageRequest::default();
+    let fresh =
+        t.db.ports()
+            .organizations
+            .list(&mine(user), page)
+            .await
+            .unwrap();
+    for _ in 0..2 {
+        let kept = t.ports.organizations.list(&mine(user), page).await.unwrap();
+        assert_eq!(kept, fresh, "the kept listing is a fresh read");
+    }
+    shown(&fresh)
+}
+
+fn shown(page: &Listed) -> Vec<String> {
+    page.items
+        .iter()
+        .map(|(o, role)| {
+            format!(
+                "{} ({} members) owned by {} {:?}, as {role:?}",
+                o.name, o.member_count, o.owner.username, o.owner.name
+            )
+        })
+        .collect()
+}
+
+async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
+    let owner = t.user("owner@x.io").await;
+    let ann = t.user("ann@x.io").await;
+    let a = t.org(&owner, "Acme", "acme").await;
+    let b = t.org(&owner, "Beta", "beta").await;
+    for org in [a.id, b.id] {
+        let ev = t.event(Some(org), "member.added", ann.id);
+        t.ports
+            .members
+            .add(org, ann.id, MEMBER, t.at(), &ev)
+            .await
+            .unwrap();
+    }
+    let mut last = listed(t, ann.id).await;
+    assert_eq!(last.len(), 2, "{last:?}");
+    // Reading changes nothing.
+    assert_eq!(listed(t, ann.id).await, last);
+
+    let mut step = async |what: &str, t: &TestDb| {
+        let now = listed(t, ann.id).await;
+        assert_ne!(now, last, "{what}: the listing changed");
+        last.clone_from(&now);
+        now
+    };
+
+    let mut renamed = a.clone();
+    renamed.name = "Acme Two".into();
+    let ev = t.event(Some(a.id), "organization.updated", a.id);
+    t.ports
+        .organizations
+        .update(&renamed, owner.id, &ev)
+        .await
+        .unwrap();
+    step("an org's name", t).await;
+
+    let bob = t.user("bob@x.io").await;
+    let ev = t.event(Some(a.id), "member.added", bob.id);
+    t.ports
+        .members
+        .add(a.id, bob.id, MEMBER, t.at(), &ev)
+        .await
+        .unwrap();
+    step("a member added to one of the orgs (its member count)", t).await;
+
+    let mut owner2 = owner.clone();
+    owner2.name = Some("The Owner".into());
+    let ev = t.event(None, "user.updated", owner.id);
+    t.ports.users.update(&owner2, None, &ev).await.unwrap();
+    step("the owner's profile", t).await;
+
+    let ev = t.event(Some(b.id), "member.role_changed", ann.id);
+    t.ports
+        .members
+        .change_role(b.id, ann.id, ADMIN, t.at(), &allow(&ev))
+        .await
+        .unwrap();
+    step("the user's role in one org", t).await;
+
+    let c = t.org(&owner, "Gamma", "gamma").await;
+    let ev = t.event(Some(c.id), "member.added", ann.id);
+    t.ports
+        .members
+        .add(c.id, ann.id, MEMBER, t.at(), &ev)
+        .await
+        .unwrap();
+    let now = step("the user added to another org", t).await;
+    assert_eq!(now.len(), 3, "{now:?}");
+
+    let ev = t.event(Some(b.id), "member.removed", ann.id);
+    t.ports
+        .members
+        .remove(b.id, ann.id, &allow_removal(&ev))
+        .await
+        .unwrap();
+    let now = step("the user removed from an org", t).await;
+    assert_eq!(now.len(), 2, "{now:?}");
+
+    let mut handed = renamed.clone();
+    handed.owner.id = ann.id;
+    let ev = t.event(Some(a.id), "organization.ownership_transferred", a.id);
+    t.ports
+        .organizations
+        .update(&handed, owner.id, &ev)
+        .await
+        .unwrap();
+    let now = step("ownership handed to the user", t).await;
+    assert!(now.iter().any(|l| l.contains("owned by ann")), "{now:?}");
+
+    let ev = t.event(Some(c.id), "organization.deleted", c.id);
+    t.ports.organizations.delete(c.id, &ev).await.unwrap();
+    let now = step("an org deleted", t).await;
+    assert_eq!(now.len(), 1, "{now:?}");
+
+    // Swapping one membership for another between two reads: never the old listing.
+    let d = t.org(&owner, "Delta", "delta").await;
+    let ev = t.event(Some(d.id), "member.added", ann.id);
+    t.ports
+        .members
+        .add(d.id, ann.id, MEMBER, t.at(), &ev)
+        .await
+        .unwrap();
+    let ev = t.event(Some(a.id), "member.removed", bob.id);
+    t.ports
+        .members
+        .remove(a.id, bob.id, &allow_removal(&ev))
+        .await
+        .unwrap();
+    step("one membership added and another org's changed", t).await;
+}
+
+/// A change made behind the triggers' back (the users trigger gone) is not seen through the
+/// kept listing, which answers while the versions it was read at are current, while ports
+/// that kept nothing see it; a counted change makes the kept listing give way. Other
+/// listings of the user's orgs (searched, or past the first page) are never kept.
+async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
+    let owner = t.user("owner@x.io").await;
+    let ann: User = t.user("ann@x.io").await;
+    let a = t.org(&owner, "Acme", "acme").await;
+    let b = t.org(&owner, "Beta", "beta").await;
+    for org in [a.id, b.id] {
+        let ev = t.event(Some(org), "member.added", ann.id);
+        t.ports
+            .members
+            .add(org, ann.id, MEMBER, t.at(), &ev)
+            .await
+            .unwrap();
+    }
+    let page = PageRequest::default();
+    let first = t
+        .ports
+        .organizations
+        .list(&mine(ann.id), page)
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(first.items[0].0.owner.name, owner.name);
+    // A page that does not hold all of the user's orgs.
+    let part = PageRequest::new(1, 0);
+    let partial = t
+        .ports
+        .organizations
+        .list(&mine(ann.id), part)
+        .await
+        .unwrap();
+    assert_eq!((partial.items.len(), partial.total), (1, 2));
+
+    let db = t.db.connection();
+    let drop_trigger = match db.get_database_backend() {
+        DbBackend::Postgres => "ALTER TABLE users DISABLE TRIGGER trg_users_org_version",
+        _ => "DROP TRIGGER trg_users_org_version",
+    };
+    db.execute_unprepared(drop_trigger).await.unwrap();
+    db.execute_unprepared("UPDATE users SET name = 'Behind the back'")
+        .await
+        .unwrap();
+    let behind = Some("Behind the back".to_owned());
+    let kept = t
+        .ports
+        .organizations
+        .list(&mine(ann.id), page)
+        .await
+        .unwrap();
+    assert_eq!(kept, first, "answered from the kept listing");
+    let fresh =
+        t.db.ports()
+            .organizations
+            .list(&mine(ann.id), page)
+            .await
+            .unwrap();
+    assert_eq!(fresh.items[0].0.owner.name, behind);
+    // A searched listing, or a page short of all the user's orgs, is read every time.
+    let partial = t
+        .ports
+        .organizations
+        .list(&mine(ann.id), part)
+        .await
+        .unwrap();
+    assert_eq!(partial.items[0].0.owner.name, behind);
+    let searched = OrgFilter {
+        search: Some("acme".into()),
+        ..mine(ann.id)
+    };
+    let found = t.ports.organizations.list(&searched, page).await.unwrap();
+    assert_eq!(found.items[0].0.owner.name, behind);
+
+    // A counted change: the kept listing gives way.
+    let bob = t.user("bob@x.io").await;
+    let ev = t.event(Some(a.id), "member.added", bob.id);
+    t.ports
+        .members
+        .add(a.id, bob.id, MEMBER, t.at(), &ev)
+        .await
+        .unwrap();
+    let after = t
+        .ports
+        .organizations
+        .list(&mine(ann.id), page)
+        .await
+        .unwrap();
+    assert_eq!(after.items[0].0.owner.name, behind);
+    assert_eq!(after.items[0].0.member_count, 3);
+}
