@@ -7,6 +7,7 @@ mod m20261123_000002_roles_invitations;
 mod m20261124_000003_members_by_user;
 mod m20261125_000004_read_paths;
 mod m20261206_000005_org_versions;
+mod m20261207_000006_org_versions_once;
 
 /// Runs orgd's migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_members_by_user::Migration),
             Box::new(m20261125_000004_read_paths::Migration),
             Box::new(m20261206_000005_org_versions::Migration),
+            Box::new(m20261207_000006_org_versions_once::Migration),
         ]
     }
 }

@@ -33,7 +33,8 @@ use super::direct;
 use super::sql_cache::SqlCache;
 use crate::entities::members;
 
-/// The table and its columns, as migration 5 creates them.
+/// The table and its columns, as migration 5 creates them (migration 6 adds `xact` on
+/// PostgreSQL, which only the triggers use).
 const TABLE: &str = "org_versions";
 const ORG: &str = "organization_id";
 const VERSION: &str = "version";

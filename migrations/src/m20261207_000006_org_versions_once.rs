@@ -1,0 +1,124 @@
+//! `org_versions` raised once per transaction, not once per changed row (PostgreSQL).
+//!
+//! Migration 5's triggers raise an org's counter for every changed row, at the commit
+//! (deferred). A transaction that changes many rows of one org — a bulk import of members,
+//! say — therefore updated the same counter row once per row, and each update had to walk
+//! the chain of the row versions the transaction had already written: the commit took
+//! time quadratic in the rows (20,000 members added in one statement: ~5 s of commit).
+//! Once per transaction is all the counter needs: its readers compare committed versions,
+//! and a transaction's changes become visible together. The counter row now records the
+//! transaction that last raised it (`xact`, a 64-bit id that never wraps), and a raise by
+//! the same transaction leaves it as it is. (The raises run at the commit, so no savepoint
+//! can undo one; a savepoint rolled back before it drops its changes' raises with them.)
+//!
+//! SQLite's triggers update the row in place (no version chain, one writer): unchanged.
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// The trigger functions of migration 5; with `once`, each raises a counter at most once
+/// per transaction.
+fn functions(once: bool) -> String {
+    let (set, guard) = if once {
+        (
+            ", xact = pg_current_xact_id()",
+            " WHERE org_versions.xact IS DISTINCT FROM pg_current_xact_id()",
+        )
+    } else {
+        ("", "")
+    };
+    let (cols, vals) = if once {
+        ("(organization_id, version, xact)", ", pg_current_xact_id()")
+    } else {
+        ("(organization_id, version)", "")
+    };
+    let upsert = |select: &str| {
+        format!(
+            "INSERT INTO org_versions {cols} {select}\n  \
+             ON CONFLICT (organization_id) DO UPDATE SET version = org_versions.version + 1{set}{guard};"
+        )
+    };
+    let of_row = upsert(&format!(
+        "SELECT org, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = org)"
+    ));
+    let of_org = upsert(&format!(
+        "SELECT NEW.id, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = NEW.id)"
+    ));
+    let of_user = upsert(&format!(
+        "SELECT o, 1{vals} FROM (\n    \
+           SELECT organization_id FROM members WHERE user_id = NEW.id\n    \
+           UNION\n    \
+           SELECT organization_id FROM invitations WHERE inviter_id = NEW.id\n  \
+         ) AS s (o)\n  ORDER BY o"
+    ));
+    format!(
+        "CREATE OR REPLACE FUNCTION orgd_org_version_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END;
+BEGIN
+  {of_row}
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION orgd_org_version_of_org() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {of_org}
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION orgd_org_version_of_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {of_user}
+  RETURN NULL;
+END $$;
+"
+    )
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        db.execute_unprepared("ALTER TABLE org_versions ADD COLUMN xact xid8")
+            .await?;
+        db.execute_unprepared(&functions(true)).await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        db.execute_unprepared(&functions(false)).await?;
+        db.execute_unprepared("ALTER TABLE org_versions DROP COLUMN xact")
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::functions;
+
+    /// Without `once`, the functions are migration 5's (what `down` restores); with it,
+    /// every raise is guarded and records its transaction.
+    #[test]
+    fn once_only_adds_the_guard() {
+        let plain = functions(false);
+        assert!(!plain.contains("xact"), "{plain}");
+        assert_eq!(plain.matches("ON CONFLICT").count(), 3);
+        let once = functions(true);
+        assert_eq!(
+            once.matches("WHERE org_versions.xact IS DISTINCT FROM pg_current_xact_id()")
+                .count(),
+            3
+        );
+        assert_eq!(once.matches("(organization_id, version, xact)").count(), 3);
+    }
+}
