@@ -237,6 +237,16 @@ impl TestDb {
         }
     }
 
+    /// Adds `user` to `org` with `role`, with its audit row.
+    pub async fn member(&self, org: Uuid, user: Uuid, role: RoleKey) {
+        let ev = self.event(Some(org), "member.added", user);
+        self.ports
+            .members
+            .add(org, user, role, self.at(), &ev)
+            .await
+            .unwrap();
+    }
+
     /// Inserts an organization owned by `owner`.
     pub async fn org(&self, owner: &User, name: &str, slug: &str) -> Organization {
         let o = self.new_org(owner, name, slug);

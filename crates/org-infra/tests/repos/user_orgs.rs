@@ -62,12 +62,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
     let a = t.org(&owner, "Acme", "acme").await;
     let b = t.org(&owner, "Beta", "beta").await;
     for org in [a.id, b.id] {
-        let ev = t.event(Some(org), "member.added", ann.id);
-        t.ports
-            .members
-            .add(org, ann.id, MEMBER, t.at(), &ev)
-            .await
-            .unwrap();
+        t.member(org, ann.id, MEMBER).await;
     }
     let mut last = listed(t, ann.id).await;
     assert_eq!(last.len(), 2, "{last:?}");
@@ -92,12 +87,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
     step("an org's name", t).await;
 
     let bob = t.user("bob@x.io").await;
-    let ev = t.event(Some(a.id), "member.added", bob.id);
-    t.ports
-        .members
-        .add(a.id, bob.id, MEMBER, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(a.id, bob.id, MEMBER).await;
     step("a member added to one of the orgs (its member count)", t).await;
 
     let mut owner2 = owner.clone();
@@ -115,12 +105,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
     step("the user's role in one org", t).await;
 
     let c = t.org(&owner, "Gamma", "gamma").await;
-    let ev = t.event(Some(c.id), "member.added", ann.id);
-    t.ports
-        .members
-        .add(c.id, ann.id, MEMBER, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(c.id, ann.id, MEMBER).await;
     let now = step("the user added to another org", t).await;
     assert_eq!(now.len(), 3, "{now:?}");
 
@@ -151,12 +136,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
 
     // Swapping one membership for another between two reads: never the old listing.
     let d = t.org(&owner, "Delta", "delta").await;
-    let ev = t.event(Some(d.id), "member.added", ann.id);
-    t.ports
-        .members
-        .add(d.id, ann.id, MEMBER, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(d.id, ann.id, MEMBER).await;
     let ev = t.event(Some(a.id), "member.removed", bob.id);
     t.ports
         .members
@@ -176,12 +156,7 @@ async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
     let a = t.org(&owner, "Acme", "acme").await;
     let b = t.org(&owner, "Beta", "beta").await;
     for org in [a.id, b.id] {
-        let ev = t.event(Some(org), "member.added", ann.id);
-        t.ports
-            .members
-            .add(org, ann.id, MEMBER, t.at(), &ev)
-            .await
-            .unwrap();
+        t.member(org, ann.id, MEMBER).await;
     }
     let page = PageRequest::default();
     let first = t
@@ -243,12 +218,7 @@ async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
 
     // A counted change: the kept listing gives way.
     let bob = t.user("bob@x.io").await;
-    let ev = t.event(Some(a.id), "member.added", bob.id);
-    t.ports
-        .members
-        .add(a.id, bob.id, MEMBER, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(a.id, bob.id, MEMBER).await;
     let after = t
         .ports
         .organizations

@@ -121,12 +121,7 @@ async fn every_listed_change_raises_the_version_and_is_listed(t: &TestDb) {
     };
 
     let mut ann = t.user("ann@x.io").await;
-    let ev = t.event(Some(o.id), "member.added", ann.id);
-    t.ports
-        .members
-        .add(o.id, ann.id, ADMIN, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(o.id, ann.id, ADMIN).await;
     step("member added", t).await;
 
     let ev = t.event(Some(o.id), "member.role_changed", ann.id);
@@ -267,12 +262,7 @@ async fn a_kept_listing_answers_only_its_own_version(t: &TestDb) {
 
     // A counted change: the version moves on, and the listing is read again.
     let ann = t.user("ann@x.io").await;
-    let ev = t.event(Some(o.id), "member.added", ann.id);
-    t.ports
-        .members
-        .add(o.id, ann.id, MEMBER, t.at(), &ev)
-        .await
-        .unwrap();
+    t.member(o.id, ann.id, MEMBER).await;
     let (v2, count2) = authenticated(t, &s, o.id).await;
     assert!(v2 > version);
     let after = t
@@ -294,12 +284,7 @@ async fn a_transaction_raises_the_version_once(t: &TestDb) {
     let o = t.org(&owner, "Acme", "acme").await;
     for email in ["a@x.io", "b@x.io", "c@x.io"] {
         let u = t.user(email).await;
-        let ev = t.event(Some(o.id), "member.added", u.id);
-        t.ports
-            .members
-            .add(o.id, u.id, MEMBER, t.at(), &ev)
-            .await
-            .unwrap();
+        t.member(o.id, u.id, MEMBER).await;
     }
     let db = t.db.connection();
     let backend = db.get_database_backend();
