@@ -27,6 +27,11 @@ fn mine(user: Uuid) -> OrgFilter {
     }
 }
 
+/// The orgs `filter` lists on `page`, through the test's ports (which keep listings).
+async fn list(t: &TestDb, filter: &OrgFilter, page: PageRequest) -> Listed {
+    t.ports.organizations.list(filter, page).await.unwrap()
+}
+
 /// `user`'s orgs as the ports list them (the second time from what the first kept), checked
 /// against a read by ports that kept nothing; returns what the listing shows.
 async fn listed(t: &TestDb, user: Uuid) -> Vec<String> {
@@ -38,7 +43,7 @@ async fn listed(t: &TestDb, user: Uuid) -> Vec<String> {
             .await
             .unwrap();
     for _ in 0..2 {
-        let kept = t.ports.organizations.list(&mine(user), page).await.unwrap();
+        let kept = list(t, &mine(user), page).await;
         assert_eq!(kept, fresh, "the kept listing is a fresh read");
     }
     shown(&fresh)
@@ -159,22 +164,12 @@ async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
         t.member(org, ann.id, MEMBER).await;
     }
     let page = PageRequest::default();
-    let first = t
-        .ports
-        .organizations
-        .list(&mine(ann.id), page)
-        .await
-        .unwrap();
+    let first = list(t, &mine(ann.id), page).await;
     assert_eq!(first.items.len(), 2);
     assert_eq!(first.items[0].0.owner.name, owner.name);
     // A page that does not hold all of the user's orgs.
     let part = PageRequest::new(1, 0);
-    let partial = t
-        .ports
-        .organizations
-        .list(&mine(ann.id), part)
-        .await
-        .unwrap();
+    let partial = list(t, &mine(ann.id), part).await;
     assert_eq!((partial.items.len(), partial.total), (1, 2));
 
     let db = t.db.connection();
@@ -187,12 +182,7 @@ async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
         .await
         .unwrap();
     let behind = Some("Behind the back".to_owned());
-    let kept = t
-        .ports
-        .organizations
-        .list(&mine(ann.id), page)
-        .await
-        .unwrap();
+    let kept = list(t, &mine(ann.id), page).await;
     assert_eq!(kept, first, "answered from the kept listing");
     let fresh =
         t.db.ports()
@@ -202,29 +192,19 @@ async fn a_kept_org_listing_answers_only_its_own_versions(t: &TestDb) {
             .unwrap();
     assert_eq!(fresh.items[0].0.owner.name, behind);
     // A searched listing, or a page short of all the user's orgs, is read every time.
-    let partial = t
-        .ports
-        .organizations
-        .list(&mine(ann.id), part)
-        .await
-        .unwrap();
+    let partial = list(t, &mine(ann.id), part).await;
     assert_eq!(partial.items[0].0.owner.name, behind);
     let searched = OrgFilter {
         search: Some("acme".into()),
         ..mine(ann.id)
     };
-    let found = t.ports.organizations.list(&searched, page).await.unwrap();
+    let found = list(t, &searched, page).await;
     assert_eq!(found.items[0].0.owner.name, behind);
 
     // A counted change: the kept listing gives way.
     let bob = t.user("bob@x.io").await;
     t.member(a.id, bob.id, MEMBER).await;
-    let after = t
-        .ports
-        .organizations
-        .list(&mine(ann.id), page)
-        .await
-        .unwrap();
+    let after = list(t, &mine(ann.id), page).await;
     assert_eq!(after.items[0].0.owner.name, behind);
     assert_eq!(after.items[0].0.member_count, 3);
 }
