@@ -21,18 +21,15 @@ pub struct Migration;
 /// The trigger functions of migration 5; with `once`, each raises a counter at most once
 /// per transaction.
 fn functions(once: bool) -> String {
-    let (set, guard) = if once {
+    let (cols, vals, set, guard) = if once {
         (
+            "(organization_id, version, xact)",
+            ", pg_current_xact_id()",
             ", xact = pg_current_xact_id()",
             " WHERE org_versions.xact IS DISTINCT FROM pg_current_xact_id()",
         )
     } else {
-        ("", "")
-    };
-    let (cols, vals) = if once {
-        ("(organization_id, version, xact)", ", pg_current_xact_id()")
-    } else {
-        ("(organization_id, version)", "")
+        ("(organization_id, version)", "", "", "")
     };
     let upsert = |select: &str| {
         format!(

@@ -229,12 +229,14 @@ impl OrganizationRepository for SeaOrganizations {
         static SQL: SqlCache<8> = SqlCache::new();
         let role_of = filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required);
         let search = filter.search.as_deref().filter(|s| !s.is_empty());
-        // A user's own orgs, neither searched nor named, from the first page: kept when the
-        // page holds all of them, and answered while none of their versions changed and the
-        // memberships are the same (see `versions::UserOrgs`).
+        // A user's own orgs, neither searched nor named: the one listing that reads its
+        // orgs' versions. From the first page, it is kept when the page holds all of them,
+        // and answered while none of their versions changed and the memberships are the
+        // same (see `versions::UserOrgs`).
+        let versioned = filter.member_of.is_some() && search.is_none() && filter.name.is_none();
         let key = filter
             .member_of
-            .filter(|_| search.is_none() && filter.name.is_none() && page.offset() == 0)
+            .filter(|_| versioned && page.offset() == 0)
             .map(|user| (user, page));
         if let Some(key) = &key
             && self.kept.holds(key)
@@ -270,11 +272,13 @@ impl OrganizationRepository for SeaOrganizations {
             + usize::from(filter.name.is_some());
         let backend = self.db.get_database_backend();
         let stmt = SQL.statement(backend, shape, values, || {
+            let version = if versioned {
+                versions::of_each((organizations::Entity, organizations::Column::Id))
+            } else {
+                Expr::cust("CAST(NULL AS BIGINT)")
+            };
             filtered()
-                .expr_as(
-                    versions::of_each((organizations::Entity, organizations::Column::Id)),
-                    "org_version",
-                )
+                .expr_as(version, "org_version")
                 .order_by_asc(organizations::Column::Name)
                 .order_by_asc(organizations::Column::Id)
                 .limit(fetch_limit(page))
@@ -283,11 +287,13 @@ impl OrganizationRepository for SeaOrganizations {
         });
         let mut rows: Vec<WithVersion<OrgRow>> =
             direct::all(&self.db, stmt).await.map_err(db_err)?;
-        let (total, whole) = match known_total(&mut rows, page) {
-            Some(n) => (n, page.offset() == 0),
-            None => (filtered().count(&self.db).await.map_err(db_err)?, false),
+        let known = known_total(&mut rows, page);
+        let total = match known {
+            Some(n) => n,
+            None => filtered().count(&self.db).await.map_err(db_err)?,
         };
-        let read_at = key.filter(|_| whole).map(|key| {
+        // A first page whose total needed no count holds all of the user's orgs.
+        let read_at = key.filter(|_| known.is_some()).map(|key| {
             (
                 key,
                 UserOrgs::new(rows.iter().map(|r| (r.row.id(), r.version))),

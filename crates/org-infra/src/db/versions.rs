@@ -23,7 +23,7 @@ use org_domain::pagination::Page;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, IntoColumnRef, Order, Query, SimpleExpr, SubQueryStatement,
+    Alias, Expr, ExprTrait, IntoColumnRef, Query, SimpleExpr, SubQueryStatement,
 };
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
@@ -98,7 +98,7 @@ impl UserOrgs {
     }
 
     /// The versions of `user`'s orgs as of now: one statement over the memberships'
-    /// index and the counters, no org row read.
+    /// index and the counters, no org row read (ordered here, by [`Self::new`]).
     ///
     /// # Errors
     /// Storage failure.
@@ -113,19 +113,11 @@ impl UserOrgs {
                     Alias::new("org_version"),
                 )
                 .from(members::Entity)
-                .and_where(Expr::col((members::Entity, members::Column::UserId)).eq(user))
-                .order_by(
-                    (members::Entity, members::Column::OrganizationId),
-                    Order::Asc,
-                );
+                .and_where(Expr::col((members::Entity, members::Column::UserId)).eq(user));
             backend.build(&q)
         });
-        let rows: Vec<(Uuid, u64)> = direct::all::<OrgVersion>(db, stmt)
-            .await?
-            .into_iter()
-            .map(|v| (v.org, v.version))
-            .collect();
-        Ok(Self::new(rows))
+        let rows = direct::all::<OrgVersion>(db, stmt).await?;
+        Ok(Self::new(rows.into_iter().map(|v| (v.org, v.version))))
     }
 }
 

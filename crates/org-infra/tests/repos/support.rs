@@ -247,6 +247,17 @@ impl TestDb {
             .unwrap();
     }
 
+    /// Stores `org`'s fields (and a hand-off when its owner is not `previous_owner`), with
+    /// its audit row.
+    pub async fn update_org(&self, org: &Organization, previous_owner: Uuid) {
+        let ev = self.event(Some(org.id), "organization.updated", org.id);
+        self.ports
+            .organizations
+            .update(org, previous_owner, &ev)
+            .await
+            .unwrap();
+    }
+
     /// Inserts an organization owned by `owner`.
     pub async fn org(&self, owner: &User, name: &str, slug: &str) -> Organization {
         let o = self.new_org(owner, name, slug);

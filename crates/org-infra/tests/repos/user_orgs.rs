@@ -83,12 +83,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
 
     let mut renamed = a.clone();
     renamed.name = "Acme Two".into();
-    let ev = t.event(Some(a.id), "organization.updated", a.id);
-    t.ports
-        .organizations
-        .update(&renamed, owner.id, &ev)
-        .await
-        .unwrap();
+    t.update_org(&renamed, owner.id).await;
     step("an org's name", t).await;
 
     let bob = t.user("bob@x.io").await;
@@ -125,12 +120,7 @@ async fn every_change_to_a_users_orgs_is_listed(t: &TestDb) {
 
     let mut handed = renamed.clone();
     handed.owner.id = ann.id;
-    let ev = t.event(Some(a.id), "organization.ownership_transferred", a.id);
-    t.ports
-        .organizations
-        .update(&handed, owner.id, &ev)
-        .await
-        .unwrap();
+    t.update_org(&handed, owner.id).await;
     let now = step("ownership handed to the user", t).await;
     assert!(now.iter().any(|l| l.contains("owned by ann")), "{now:?}");
 

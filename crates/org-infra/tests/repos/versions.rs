@@ -162,12 +162,7 @@ async fn every_listed_change_raises_the_version_and_is_listed(t: &TestDb) {
 
     let mut renamed = o.clone();
     renamed.name = "Acme Two".into();
-    let ev = t.event(Some(o.id), "organization.updated", o.id);
-    t.ports
-        .organizations
-        .update(&renamed, owner.id, &ev)
-        .await
-        .unwrap();
+    t.update_org(&renamed, owner.id).await;
     step("the org's name (shown on its invitations)", t).await;
 
     let ev = t.event(Some(o.id), "invitation.revoked", inv.id);
