@@ -1,10 +1,13 @@
 //! Organizations (tenants) and their settings.
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::roles::MemberRole;
+use crate::pagination::Page;
+use crate::roles::{MemberRole, RoleKey};
 use crate::users::PublicUser;
 
 /// How experiment statistics are computed by default.
@@ -234,6 +237,12 @@ pub enum PreloadedOrg {
     /// [`OrgDetail::Listed`] (with a version) and [`OrgDetail::Basics`] (without).
     Basics(OrgAccess<OrgBasics>),
 }
+
+/// A page of the organization listing: each organization with the caller's role, when
+/// filtered by membership. Shared and never changed once made, so an adapter that keeps
+/// a listing hands it out without a copy, and a caller that renders it may keep what it
+/// rendered for as long as it holds the same page (the same allocation: [`Arc::ptr_eq`]).
+pub type OrgListing = Arc<Page<(Organization, Option<RoleKey>)>>;
 
 /// Filters of the organization listing.
 #[derive(Debug, Clone, Default, PartialEq)]

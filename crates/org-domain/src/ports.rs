@@ -11,7 +11,9 @@ use crate::audit::{AuditEvent, AuditFilter};
 use crate::auth::{ApiKey, Session, TokenHash};
 use crate::error::Result;
 use crate::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
-use crate::organizations::{OrgAccess, OrgDetail, OrgFilter, OrgRef, Organization, PreloadedOrg};
+use crate::organizations::{
+    OrgAccess, OrgDetail, OrgFilter, OrgListing, OrgRef, Organization, PreloadedOrg,
+};
 use crate::pagination::{Page, PageRequest};
 use crate::roles::RoleKey;
 use crate::users::User;
@@ -260,15 +262,12 @@ pub trait OrganizationRepository: Send + Sync {
     /// `Conflict { code: "ambiguous_organization" }` when a name matches several orgs.
     async fn access(&self, org: &OrgRef, user_id: Uuid) -> Result<Option<OrgAccess>>;
     /// Organizations matching the filter, by name, with the member's role when filtered by
-    /// membership.
+    /// membership. Shared ([`OrgListing`]): an adapter that keeps a listing hands out the
+    /// one it keeps, never changed once handed out.
     ///
     /// # Errors
     /// Storage failure only.
-    async fn list(
-        &self,
-        filter: &OrgFilter,
-        page: PageRequest,
-    ) -> Result<Page<(Organization, Option<RoleKey>)>>;
+    async fn list(&self, filter: &OrgFilter, page: PageRequest) -> Result<OrgListing>;
     /// Replaces the org's fields and settings. When `org.owner` differs from
     /// `previous_owner`, transfers ownership in the same transaction: the new owner must
     /// be a member and becomes `owner`; the previous owner, if still a member, `admin`.

@@ -153,17 +153,33 @@ fn rfc3339(t: OffsetDateTime, buf: &mut [u8; RFC3339_MAX]) -> Option<&str> {
 /// fifth of a 50-member organization's CPU in orgd); sonic-rs serializes the same
 /// `Serialize` types into the same text, scanning strings 32 bytes at a time with SIMD (SSE2
 /// when the build does not target AVX2). For answers that can be large.
-pub fn large<T: serde::Serialize>(mut res: HttpResponseBuilder, body: &T) -> HttpResponse {
-    let mut buf = Vec::with_capacity(LARGE_CAPACITY.get());
-    match sonic_rs::to_writer(&mut buf, body) {
-        Ok(()) => {
-            LARGE_CAPACITY.set(large_capacity(buf.len()));
-            res.insert_header(ContentType::json()).body(buf)
-        }
-        Err(e) => HttpResponse::from_error(actix_web::error::JsonPayloadError::Serialize(
-            serde::ser::Error::custom(e),
-        )),
+pub fn large<T: serde::Serialize>(res: HttpResponseBuilder, body: &T) -> HttpResponse {
+    match large_text(body) {
+        Ok(text) => large_answer(res, text),
+        Err(e) => HttpResponse::from_error(e),
     }
+}
+
+/// The JSON text [`large`] answers with.
+///
+/// # Errors
+/// When `body` cannot be serialized (a map with non-string keys, say).
+pub fn large_text<T: serde::Serialize>(
+    body: &T,
+) -> Result<Vec<u8>, actix_web::error::JsonPayloadError> {
+    let mut buf = Vec::with_capacity(LARGE_CAPACITY.get());
+    sonic_rs::to_writer(&mut buf, body)
+        .map_err(|e| actix_web::error::JsonPayloadError::Serialize(serde::ser::Error::custom(e)))?;
+    LARGE_CAPACITY.set(large_capacity(buf.len()));
+    Ok(buf)
+}
+
+/// Answers `text`, JSON written by [`large_text`].
+pub fn large_answer(
+    mut res: HttpResponseBuilder,
+    text: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
+    res.insert_header(ContentType::json()).body(text)
 }
 
 thread_local! {

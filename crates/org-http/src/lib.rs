@@ -43,6 +43,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod permissions;
 pub mod rate_limit;
+pub mod rendered;
 pub mod roles;
 mod shorthand;
 pub mod users;

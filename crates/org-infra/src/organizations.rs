@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
-use org_domain::organizations::{OrgAccess, OrgFilter, OrgRef, Organization};
+use org_domain::organizations::{OrgAccess, OrgFilter, OrgListing, OrgRef, Organization};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::OrganizationRepository;
 use org_domain::roles::{RoleKey, SystemRole};
@@ -56,16 +56,13 @@ const KEPT_ROWS: u64 = 5_000;
 /// A listing of one user's orgs: the user, the page (always a first page).
 type ListKey = (Uuid, PageRequest);
 
-/// A page of orgs with the role of the user they were listed for.
-type Listed = Page<(Organization, Option<RoleKey>)>;
-
 /// [`OrganizationRepository`] on sea-orm.
 #[derive(Clone, Debug)]
 pub struct SeaOrganizations {
     db: DatabaseConnection,
     /// A user's whole org listings with the versions of the orgs they were read at (see
     /// [`crate::db::versions`]).
-    kept: Arc<Versioned<ListKey, Listed, UserOrgs>>,
+    kept: Arc<Versioned<ListKey, OrgListing, UserOrgs>>,
 }
 
 impl SeaOrganizations {
@@ -224,7 +221,7 @@ impl OrganizationRepository for SeaOrganizations {
         row.map(OrgRow::into_access).transpose()
     }
 
-    async fn list(&self, filter: &OrgFilter, page: PageRequest) -> Result<Listed> {
+    async fn list(&self, filter: &OrgFilter, page: PageRequest) -> Result<OrgListing> {
         // Membership required or not × search × name filter.
         static SQL: SqlCache<8> = SqlCache::new();
         let role_of = filter.member_of.map_or(RoleOf::Nobody, RoleOf::Required);
@@ -305,7 +302,7 @@ impl OrganizationRepository for SeaOrganizations {
         for row in rows {
             items.push(row.row.into_domain()?);
         }
-        let listed = Page::new(items, total, page);
+        let listed = Arc::new(Page::new(items, total, page));
         if let Some((key, at)) = read_at {
             self.kept.keep(key, at, &listed);
         }

@@ -8,8 +8,8 @@ use crate::error::{DomainError, Result};
 use crate::invitations::{Invitation, InvitationFilter, InvitationStatus};
 use crate::members::{Member, MemberFilter};
 use crate::organizations::{
-    NewOrganization, OrgBasics, OrgFilter, OrgPatch, OrgSettings, OrgSettingsPatch, Organization,
-    SubscriptionUpdate,
+    NewOrganization, OrgBasics, OrgFilter, OrgListing, OrgPatch, OrgSettings, OrgSettingsPatch,
+    Organization, SubscriptionUpdate,
 };
 use crate::pagination::{Page, PageRequest};
 use crate::permissions::{Permission as P, PermissionSet};
@@ -68,7 +68,7 @@ impl Services {
         search: Option<String>,
         name: Option<String>,
         page: PageRequest,
-    ) -> Result<Page<(Organization, Option<RoleKey>)>> {
+    ) -> Result<OrgListing> {
         Self::require_scope(&actor.principal, P::OrganizationRead)?;
         let user = &actor.principal.user;
         let filter = OrgFilter {

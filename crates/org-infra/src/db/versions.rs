@@ -18,6 +18,7 @@
 //!
 //! [`OrgAccess::version`]: org_domain::organizations::OrgAccess::version
 use std::hash::Hash;
+use std::sync::Arc;
 
 use org_domain::pagination::Page;
 use quick_cache::Weighter;
@@ -144,6 +145,13 @@ pub(crate) trait Weight {
 impl<T> Weight for Page<T> {
     fn weight(&self) -> u64 {
         self.items.len() as u64 + 1
+    }
+}
+
+/// A kept answer shared with the callers it is handed to (no copy per answer).
+impl<T: Weight> Weight for Arc<T> {
+    fn weight(&self) -> u64 {
+        T::weight(self)
     }
 }
 

@@ -173,8 +173,8 @@ async fn list_filters(t: &TestDb) {
         search: Some(s.to_owned()),
         ..OrgFilter::default()
     };
-    let ids = |p: org_domain::pagination::Page<(org_domain::organizations::Organization, _)>| {
-        p.items.into_iter().map(|(o, _)| o.id).collect::<Vec<_>>()
+    let ids = |p: org_domain::organizations::OrgListing| {
+        p.items.iter().map(|(o, _)| o.id).collect::<Vec<_>>()
     };
     // Case-insensitive, on the name or the slug; wildcards are literal.
     assert_eq!(

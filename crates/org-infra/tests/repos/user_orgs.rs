@@ -2,8 +2,10 @@
 //! change to what the listing shows — an org's own fields and member count, its owner's
 //! profile, the user's role there, the set of the user's memberships — changes those
 //! versions, so a kept listing answers exactly what a fresh read does.
-use org_domain::organizations::{OrgFilter, Organization};
-use org_domain::pagination::{Page, PageRequest};
+use std::sync::Arc;
+
+use org_domain::organizations::{OrgFilter, OrgListing};
+use org_domain::pagination::PageRequest;
 use org_domain::roles::{RoleKey, SystemRole};
 use org_domain::users::User;
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -18,7 +20,7 @@ both!(a_kept_org_listing_answers_only_its_own_versions);
 const ADMIN: RoleKey = RoleKey::System(SystemRole::Admin);
 const MEMBER: RoleKey = RoleKey::System(SystemRole::Member);
 
-type Listed = Page<(Organization, Option<RoleKey>)>;
+type Listed = OrgListing;
 
 fn mine(user: Uuid) -> OrgFilter {
     OrgFilter {
@@ -42,9 +44,17 @@ async fn listed(t: &TestDb, user: Uuid) -> Vec<String> {
             .list(&mine(user), page)
             .await
             .unwrap();
+    let mut first: Option<Listed> = None;
     for _ in 0..2 {
         let kept = list(t, &mine(user), page).await;
         assert_eq!(kept, fresh, "the kept listing is a fresh read");
+        if let Some(first) = &first {
+            assert!(
+                Arc::ptr_eq(first, &kept),
+                "a kept listing is handed out, not copied"
+            );
+        }
+        first = Some(kept);
     }
     shown(&fresh)
 }
