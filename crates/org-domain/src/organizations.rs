@@ -242,7 +242,10 @@ pub enum PreloadedOrg {
 /// filtered by membership. Shared and never changed once made, so an adapter that keeps
 /// a listing hands it out without a copy, and a caller that renders it may keep what it
 /// rendered for as long as it holds the same page (the same allocation: [`Arc::ptr_eq`]).
-pub type OrgListing = Arc<Page<(Organization, Option<RoleKey>)>>;
+pub type OrgListing = Arc<OrgListingPage>;
+
+/// What an [`OrgListing`] shares: the page of organizations, each with the caller's role.
+pub type OrgListingPage = Page<(Organization, Option<RoleKey>)>;
 
 /// Filters of the organization listing.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,9 +2,7 @@
 use std::sync::LazyLock;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use org_domain::organizations::Organization;
-use org_domain::pagination::Page;
-use org_domain::roles::RoleKey;
+use org_domain::organizations::OrgListingPage;
 
 use super::OrgBody;
 use super::requests::{
@@ -54,7 +52,7 @@ pub async fn list_organizations(
 /// Org listings' answers, rendered once per listing the adapter keeps and hands out again
 /// (a user's whole first page: ~70 KB for 100 orgs). Keyed by the listing's identity, which
 /// is the same in every app of the process, so one for all.
-static LISTINGS: LazyLock<Rendered<Page<(Organization, Option<RoleKey>)>>> =
+static LISTINGS: LazyLock<Rendered<OrgListingPage>> =
     LazyLock::new(|| Rendered::new(LISTINGS_BYTES));
 
 /// Room for the texts of [`LISTINGS`]: a hundred users' 100-org pages.
