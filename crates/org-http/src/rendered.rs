@@ -6,7 +6,10 @@
 //! allocation comes back, and [`Rendered`] keeps it by the allocation's address. An entry
 //! holds a [`Weak`] of the value: it frees the value's contents with its last `Arc` but
 //! keeps the allocation itself, so no other value can be allocated at a kept address —
-//! the address names one value for as long as anything is kept for it.
+//! the address names one value for as long as anything is kept for it. Nor can the value
+//! change there: with a `Weak` out, `Arc::get_mut` refuses and `Arc::make_mut` moves the
+//! contents to a new allocation. A `Rendered` serves one rendering (one closure): the
+//! text kept is that rendering's of the value.
 use std::sync::{Arc, Weak};
 
 use actix_web::web::Bytes;
