@@ -4,7 +4,9 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::organizations::PreloadedOrg;
+use std::sync::Arc;
+
+use crate::organizations::{MemberOrgVersions, OrgDetail, PreloadedOrg};
 use crate::permissions::PermissionSet;
 use crate::users::User;
 
@@ -239,6 +241,9 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// The organization the request names, loaded with the credential (see [`Preloaded`]).
     pub preloaded: Option<Preloaded>,
+    /// The versions of the caller's organizations, read with the credential for a listing
+    /// of them ([`Preload::MemberOrgs`]).
+    pub member_orgs: Option<Arc<MemberOrgVersions>>,
 }
 
 impl Actor {
@@ -248,8 +253,22 @@ impl Actor {
             principal,
             request_id,
             preloaded: None,
+            member_orgs: None,
         }
     }
+}
+
+/// What authentication reads with the credential, in the same store round trip, for the
+/// request it authenticates. A wrong guess costs the use case a read of its own, never a
+/// wrong answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preload {
+    /// The organization with this id, at this detail, with the caller's role there
+    /// ([`Actor::preloaded`]): for an org-scoped request.
+    Org(Uuid, OrgDetail),
+    /// The versions of the caller's organizations ([`Actor::member_orgs`]): for a listing
+    /// of them.
+    MemberOrgs,
 }
 
 /// An organization read in the same store round trip as the credential, with the caller's

@@ -256,6 +256,33 @@ pub struct OrgFilter {
     pub search: Option<String>,
     /// Exact name.
     pub name: Option<String>,
+    /// The listing versions of `member_of`'s orgs as authentication read them with the
+    /// credential ([`crate::auth::Actor::member_orgs`]): a listing an adapter kept at
+    /// exactly these versions is what a read now would return. `None`: the adapter reads
+    /// them itself when it needs them.
+    pub read_at: Option<Arc<MemberOrgVersions>>,
+}
+
+/// The listing version ([`OrgAccess::version`]) of every organization a user is a member
+/// of, by org id: what a listing of the user's orgs was read at. Each org's version covers
+/// its own row (the member count included), its owner's public fields (the owner is a
+/// member) and the user's membership there, and the ids pin the set of memberships, so two
+/// reads with equal versions saw the same orgs with the same rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberOrgVersions(Box<[(Uuid, u64)]>);
+
+impl MemberOrgVersions {
+    /// The versions of these orgs, given in any order.
+    pub fn new(orgs: impl IntoIterator<Item = (Uuid, u64)>) -> Self {
+        let mut orgs: Box<[_]> = orgs.into_iter().collect();
+        orgs.sort_unstable_by_key(|(id, _)| *id);
+        Self(orgs)
+    }
+
+    /// The orgs and their versions, by org id.
+    pub fn as_slice(&self) -> &[(Uuid, u64)] {
+        &self.0
+    }
 }
 
 /// A change of an organization's own fields (`PATCH`); settings, ownership and

@@ -12,7 +12,8 @@ use crate::auth::{ApiKey, Session, TokenHash};
 use crate::error::Result;
 use crate::members::{Member, MemberFilter, RemovalRules, RoleChangeRules};
 use crate::organizations::{
-    OrgAccess, OrgDetail, OrgFilter, OrgListing, OrgRef, Organization, PreloadedOrg,
+    MemberOrgVersions, OrgAccess, OrgDetail, OrgFilter, OrgListing, OrgRef, Organization,
+    PreloadedOrg,
 };
 use crate::pagination::{Page, PageRequest};
 use crate::roles::RoleKey;
@@ -190,6 +191,16 @@ pub trait TokenRepository: Send + Sync {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>>;
+    /// [`find_session`](Self::find_session) and, in the same round trip, the listing
+    /// versions of every organization the session's user is a member of, as
+    /// [`OrganizationRepository::list`] reads them ([`MemberOrgVersions`]).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_session_with_orgs(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Session, User, MemberOrgVersions)>>;
     /// Ends a session.
     ///
     /// # Errors
@@ -221,6 +232,16 @@ pub trait TokenRepository: Send + Sync {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>>;
+    /// [`find_api_key`](Self::find_api_key) and, in the same round trip, the versions of
+    /// the key user's organizations (see
+    /// [`find_session_with_orgs`](Self::find_session_with_orgs)).
+    ///
+    /// # Errors
+    /// Storage failure only.
+    async fn find_api_key_with_orgs(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(ApiKey, User, MemberOrgVersions)>>;
     /// A user's API keys, newest first.
     ///
     /// # Errors

@@ -10,11 +10,11 @@ use std::pin::Pin;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use org_domain::DomainError;
-use org_domain::auth::Actor;
+use org_domain::auth::{Actor, Preload};
 use org_domain::organizations::OrgDetail;
 use uuid::Uuid;
 
@@ -69,10 +69,26 @@ fn org_in_path(path: &str) -> Option<(Uuid, OrgDetail)> {
     Some((id, detail))
 }
 
+/// What authentication reads with the credential for `req` ([`Preload`]): the org an
+/// org-scoped path names ([`org_in_path`]), or the versions of the caller's orgs for the
+/// listing of them that may be answered from a kept one (`GET /api/organizations`, neither
+/// searched nor filtered by name).
+fn preload(req: &HttpRequest) -> Option<Preload> {
+    let path = req.path();
+    if path == "/api/organizations" {
+        let filtered = req
+            .query_string()
+            .split('&')
+            .any(|pair| pair.starts_with("search=") || pair.starts_with("name="));
+        return (req.method() == Method::GET && !filtered).then_some(Preload::MemberOrgs);
+    }
+    org_in_path(path).map(|(id, detail)| Preload::Org(id, detail))
+}
+
 /// Authenticates a request against the store.
 fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Actor, ApiError>> + 'static {
     let token = bearer(req);
-    let org = org_in_path(req.path());
+    let preload = preload(req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let request_id = req
         .extensions()
@@ -85,12 +101,9 @@ fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Actor, ApiError>> +
                 "AppState is not registered as app data"
             )))
         })?;
-        let (principal, preloaded) = state.services.authenticate_in(&token, org).await?;
-        Ok(Actor {
-            principal,
-            request_id,
-            preloaded,
-        })
+        let mut actor = state.services.authenticate_in(&token, preload).await?;
+        actor.request_id = request_id;
+        Ok(actor)
     }
 }
 
@@ -127,7 +140,44 @@ impl FromRequest for Auth {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+
     use super::*;
+
+    /// The listing of the caller's orgs reads their versions with the credential, unless it
+    /// is searched or filtered by name (never kept) or is not a read; org-scoped paths
+    /// preload their org; other paths nothing.
+    #[test]
+    fn what_authentication_reads_with_the_credential() {
+        let id = "0190d3c1-6a4e-7c1e-8a51-2b6f3c9d4e5f";
+        let uuid = Uuid::parse_str(id).unwrap();
+        let get = |uri: &str| preload(&TestRequest::get().uri(uri).to_http_request());
+        for uri in [
+            "/api/organizations",
+            "/api/organizations?limit=100",
+            "/api/organizations?offset=0&limit=20",
+            "/api/organizations?searching=x",
+        ] {
+            assert_eq!(get(uri), Some(Preload::MemberOrgs), "{uri}");
+        }
+        for uri in [
+            "/api/organizations?search=acme",
+            "/api/organizations?limit=5&name=Acme",
+            "/api/organizations/",
+            "/api/users/me",
+            "/api/organizations/acme",
+        ] {
+            assert_eq!(get(uri), None, "{uri}");
+        }
+        let post = TestRequest::post()
+            .uri("/api/organizations")
+            .to_http_request();
+        assert_eq!(preload(&post), None);
+        assert_eq!(
+            get(&format!("/api/organizations/{id}/members")),
+            Some(Preload::Org(uuid, OrgDetail::Listed))
+        );
+    }
 
     #[test]
     fn only_ids_in_org_scoped_paths_are_preloaded() {

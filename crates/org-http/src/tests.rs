@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::dev::ServiceResponse;
 use actix_web::test;
 use org_domain::auth::{Session, TokenHash};
+use org_domain::organizations::MemberOrgVersions;
 use org_domain::ports::{
     MockAuditRepository, MockClock, MockIdGenerator, MockInvitationRepository, MockMailOutbox,
     MockMailer, MockMemberRepository, MockOrganizationRepository, MockPasswordHasher,
@@ -40,11 +41,12 @@ struct Mocks {
 }
 
 impl Mocks {
-    /// `TOKEN` authenticates as `user`, in a session without a current organization.
+    /// `TOKEN` authenticates as `user`, in a session without a current organization; with
+    /// the versions of the user's orgs (none: the organizations mock answers the listing)
+    /// for the listing of them.
     fn session(mut self, user: User) -> Self {
-        let hash = TokenHash::of(TOKEN);
-        self.tokens.expect_find_session().returning(move |h| {
-            Ok(h.ct_eq(&hash).then(|| {
+        let session = move |h: &TokenHash| {
+            h.ct_eq(&TokenHash::of(TOKEN)).then(|| {
                 let session = Session {
                     id: Uuid::from_u128(99),
                     user_id: user.id,
@@ -54,8 +56,15 @@ impl Mocks {
                     expires_at: OffsetDateTime::now_utc() + time::Duration::days(1),
                 };
                 (session, user.clone())
-            }))
-        });
+            })
+        };
+        let found = session.clone();
+        self.tokens
+            .expect_find_session()
+            .returning(move |h| Ok(found(h)));
+        self.tokens
+            .expect_find_session_with_orgs()
+            .returning(move |h| Ok(session(h).map(|(s, u)| (s, u, MemberOrgVersions::default()))));
         self
     }
 

@@ -3,7 +3,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use org_domain::audit::AuditEvent;
-use org_domain::organizations::{OrgAccess, OrgFilter, OrgListing, OrgRef, Organization};
+use org_domain::organizations::{
+    MemberOrgVersions, OrgAccess, OrgFilter, OrgListing, OrgRef, Organization,
+};
 use org_domain::pagination::{Page, PageRequest};
 use org_domain::ports::OrganizationRepository;
 use org_domain::roles::{RoleKey, SystemRole};
@@ -17,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::sql_cache::SqlCache;
-use crate::db::versions::{UserOrgs, Versioned, WithVersion};
+use crate::db::versions::{Versioned, WithVersion};
 use crate::db::{
     Unique, begin_write, corrupt, db_err, direct, fetch_limit, is_fk_violation, known_total,
     on_unique, to_db, versions,
@@ -62,7 +64,7 @@ pub struct SeaOrganizations {
     db: DatabaseConnection,
     /// A user's whole org listings with the versions of the orgs they were read at (see
     /// [`crate::db::versions`]).
-    kept: Arc<Versioned<ListKey, OrgListing, UserOrgs>>,
+    kept: Arc<Versioned<ListKey, OrgListing, MemberOrgVersions>>,
 }
 
 impl SeaOrganizations {
@@ -229,7 +231,8 @@ impl OrganizationRepository for SeaOrganizations {
         // A user's own orgs, neither searched nor named: the one listing that reads its
         // orgs' versions. From the first page, it is kept when the page holds all of them,
         // and answered while none of their versions changed and the memberships are the
-        // same (see `versions::UserOrgs`).
+        // same (see `MemberOrgVersions`): as authentication read them with the credential
+        // (`filter.read_at`), or else as read here.
         let versioned = filter.member_of.is_some() && search.is_none() && filter.name.is_none();
         let key = filter
             .member_of
@@ -238,8 +241,15 @@ impl OrganizationRepository for SeaOrganizations {
         if let Some(key) = &key
             && self.kept.holds(key)
         {
-            let now = UserOrgs::of_user(&self.db, key.0).await.map_err(db_err)?;
-            if let Some(kept) = self.kept.get(key, Some(&now)) {
+            let read;
+            let now = match filter.read_at.as_deref() {
+                Some(at) => at,
+                None => {
+                    read = versions::of_user(&self.db, key.0).await.map_err(db_err)?;
+                    &read
+                }
+            };
+            if let Some(kept) = self.kept.get(key, Some(now)) {
                 return Ok(kept);
             }
         }
@@ -293,7 +303,7 @@ impl OrganizationRepository for SeaOrganizations {
         let read_at = key.filter(|_| known.is_some()).map(|key| {
             (
                 key,
-                UserOrgs::new(rows.iter().map(|r| (r.row.id(), r.version))),
+                MemberOrgVersions::new(rows.iter().map(|r| (r.row.id(), r.version))),
             )
         });
         // Collected into a `Vec` of the rows' length: a `Result` collect cannot know it, and

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use org_domain::Result;
 use org_domain::audit::AuditEvent;
-use org_domain::auth::{ApiKey, Session, TokenHash};
-use org_domain::organizations::{OrgDetail, PreloadedOrg};
+use org_domain::auth::{ApiKey, Preload, Session, TokenHash};
+use org_domain::organizations::{MemberOrgVersions, OrgDetail, PreloadedOrg};
 use org_domain::permissions::PermissionSet;
 use org_domain::ports::TokenRepository;
 use org_domain::users::User;
@@ -15,11 +15,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::db::sql_cache::SqlCache;
 use crate::db::{begin_write, corrupt, db_err, from_db, to_db};
 use crate::entities::{api_keys, sessions};
 
 mod with_org;
+
+use with_org::{Extra, Shapes};
 
 /// [`TokenRepository`] on sea-orm.
 #[derive(Clone, Debug)]
@@ -33,43 +34,43 @@ impl SeaTokens {
         Self { db }
     }
 
-    /// A session by token hash, with its user and (for `org`) the org: one statement.
+    /// A session by token hash, with its user and what `preload` names: one statement.
     async fn session_row(
         &self,
         h: &TokenHash,
-        org: Option<(Uuid, OrgDetail)>,
-    ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
-        static SQL: SqlCache<4> = SqlCache::new();
+        preload: Option<Preload>,
+    ) -> Result<Option<(Session, User, Extra)>> {
+        static SQL: Shapes = Shapes::new();
         let row = with_org::find::<sessions::Entity>(
             &self.db,
             &SQL,
             sessions::Column::TokenHash,
             sessions::Column::UserId,
             h,
-            org,
+            preload,
         )
         .await?;
-        row.map(|(s, u, org)| Ok((session(s)?, u.into_domain()?, org)))
+        row.map(|(s, u, extra)| Ok((session(s)?, u.into_domain()?, extra)))
             .transpose()
     }
 
-    /// An API key by token hash, with its user and (for `org`) the org: one statement.
+    /// An API key by token hash, with its user and what `preload` names: one statement.
     async fn api_key_row(
         &self,
         h: &TokenHash,
-        org: Option<(Uuid, OrgDetail)>,
-    ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
-        static SQL: SqlCache<4> = SqlCache::new();
+        preload: Option<Preload>,
+    ) -> Result<Option<(ApiKey, User, Extra)>> {
+        static SQL: Shapes = Shapes::new();
         let row = with_org::find::<api_keys::Entity>(
             &self.db,
             &SQL,
             api_keys::Column::TokenHash,
             api_keys::Column::UserId,
             h,
-            org,
+            preload,
         )
         .await?;
-        row.map(|(k, u, org)| Ok((api_key(k)?, u.into_domain()?, org)))
+        row.map(|(k, u, extra)| Ok((api_key(k)?, u.into_domain()?, extra)))
             .transpose()
     }
 }
@@ -133,7 +134,20 @@ impl TokenRepository for SeaTokens {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
-        self.session_row(h, Some((org_id, detail))).await
+        let row = self
+            .session_row(h, Some(Preload::Org(org_id, detail)))
+            .await?;
+        row.map(|(s, u, extra)| Ok((s, u, extra.into_org()?)))
+            .transpose()
+    }
+
+    async fn find_session_with_orgs(
+        &self,
+        h: &TokenHash,
+    ) -> Result<Option<(Session, User, MemberOrgVersions)>> {
+        let row = self.session_row(h, Some(Preload::MemberOrgs)).await?;
+        row.map(|(s, u, extra)| Ok((s, u, extra.into_member_orgs()?)))
+            .transpose()
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<()> {
@@ -190,7 +204,20 @@ impl TokenRepository for SeaTokens {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
-        self.api_key_row(h, Some((org_id, detail))).await
+        let row = self
+            .api_key_row(h, Some(Preload::Org(org_id, detail)))
+            .await?;
+        row.map(|(k, u, extra)| Ok((k, u, extra.into_org()?)))
+            .transpose()
+    }
+
+    async fn find_api_key_with_orgs(
+        &self,
+        h: &TokenHash,
+    ) -> Result<Option<(ApiKey, User, MemberOrgVersions)>> {
+        let row = self.api_key_row(h, Some(Preload::MemberOrgs)).await?;
+        row.map(|(k, u, extra)| Ok((k, u, extra.into_member_orgs()?)))
+            .transpose()
     }
 
     async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {

@@ -1,4 +1,6 @@
 //! Signup, login, logout, bearer authentication, current organization, API keys.
+use std::sync::Arc;
+
 use serde_json::json;
 use time::Duration;
 use uuid::Uuid;
@@ -6,17 +8,24 @@ use uuid::Uuid;
 use super::Services;
 use crate::auth::{
     API_KEY_DISPLAY_LEN, API_KEY_PREFIX, Actor, ApiKey, Credential, DUMMY_PASSWORD_HASH,
-    IssuedApiKey, IssuedSession, NewApiKey, Preloaded, Principal, SESSION_PREFIX, Session,
+    IssuedApiKey, IssuedSession, NewApiKey, Preload, Preloaded, Principal, SESSION_PREFIX, Session,
     TokenHash, TokenKind,
 };
 use crate::error::{DomainError, Result};
-use crate::organizations::{OrgDetail, OrgRef};
+use crate::organizations::{MemberOrgVersions, OrgRef, PreloadedOrg};
 use crate::permissions::{Permission, PermissionSet};
 use crate::users::{NewUserRequest, User};
 use crate::values::{Email, check_len};
 
 /// API keys touch `last_used_at` at most this often, to keep writes off the hot path.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// What authentication read with the credential ([`Preload`]).
+enum Read {
+    Nothing,
+    Org(Uuid, Option<PreloadedOrg>),
+    MemberOrgs(MemberOrgVersions),
+}
 
 pub(super) fn invalid_credentials() -> DomainError {
     DomainError::Unauthenticated("invalid email or password".to_owned())
@@ -129,20 +138,18 @@ impl Services {
     /// # Errors
     /// `401 unauthenticated` for unknown, expired or malformed tokens and inactive users.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        Ok(self.authenticate_in(token, None).await?.0)
+        Ok(self.authenticate_in(token, None).await?.principal)
     }
 
-    /// [`authenticate`](Self::authenticate), loading the organization `org` (the one an
-    /// org-scoped request names, at the detail the request needs) with the caller's role in
-    /// the same store round trip, for [`Actor::preloaded`](crate::auth::Actor::preloaded).
+    /// [`authenticate`](Self::authenticate), reading what `preload` names in the same store
+    /// round trip: the organization an org-scoped request names, at the detail it needs,
+    /// with the caller's role ([`Actor::preloaded`]), or the versions of the caller's
+    /// organizations for a listing of them ([`Actor::member_orgs`]). The actor has no
+    /// request id; the caller sets it.
     ///
     /// # Errors
     /// As [`authenticate`](Self::authenticate).
-    pub async fn authenticate_in(
-        &self,
-        token: &str,
-        org: Option<(Uuid, OrgDetail)>,
-    ) -> Result<(Principal, Option<Preloaded>)> {
+    pub async fn authenticate_in(&self, token: &str, preload: Option<Preload>) -> Result<Actor> {
         let unauthenticated =
             || DomainError::Unauthenticated("invalid or expired token".to_owned());
         let kind = TokenKind::of(token).ok_or_else(unauthenticated)?;
@@ -151,21 +158,22 @@ impl Services {
         }
         let hash = TokenHash::of(token);
         let now = self.ports.clock.now();
-        let (principal, access) = match kind {
+        let tokens = &self.ports.tokens;
+        let (principal, read) = match kind {
             TokenKind::Session => {
-                let (session, user, access) = match org {
-                    None => self
-                        .ports
-                        .tokens
+                let (session, user, read) = match preload {
+                    None => tokens
                         .find_session(&hash)
                         .await?
-                        .map(|(s, u)| (s, u, None)),
-                    Some((org, detail)) => self
-                        .ports
-                        .tokens
+                        .map(|(s, u)| (s, u, Read::Nothing)),
+                    Some(Preload::Org(org, detail)) => tokens
                         .find_session_in(&hash, org, detail)
                         .await?
-                        .map(|(s, u, a)| (s, u, Some(a))),
+                        .map(|(s, u, a)| (s, u, Read::Org(org, a))),
+                    Some(Preload::MemberOrgs) => tokens
+                        .find_session_with_orgs(&hash)
+                        .await?
+                        .map(|(s, u, v)| (s, u, Read::MemberOrgs(v))),
                 }
                 .ok_or_else(unauthenticated)?;
                 if !session.token_hash.ct_eq(&hash) || session.expires_at <= now {
@@ -178,22 +186,22 @@ impl Services {
                         active_organization_id: session.active_organization_id,
                     },
                 };
-                (principal, access)
+                (principal, read)
             }
             TokenKind::ApiKey => {
-                let (key, user, access) = match org {
-                    None => self
-                        .ports
-                        .tokens
+                let (key, user, read) = match preload {
+                    None => tokens
                         .find_api_key(&hash)
                         .await?
-                        .map(|(k, u)| (k, u, None)),
-                    Some((org, detail)) => self
-                        .ports
-                        .tokens
+                        .map(|(k, u)| (k, u, Read::Nothing)),
+                    Some(Preload::Org(org, detail)) => tokens
                         .find_api_key_in(&hash, org, detail)
                         .await?
-                        .map(|(k, u, a)| (k, u, Some(a))),
+                        .map(|(k, u, a)| (k, u, Read::Org(org, a))),
+                    Some(Preload::MemberOrgs) => tokens
+                        .find_api_key_with_orgs(&hash)
+                        .await?
+                        .map(|(k, u, v)| (k, u, Read::MemberOrgs(v))),
                 }
                 .ok_or_else(unauthenticated)?;
                 if !key.token_hash.ct_eq(&hash) || key.expires_at.is_some_and(|e| e <= now) {
@@ -210,19 +218,24 @@ impl Services {
                         organization_id: key.organization_id,
                     },
                 };
-                (principal, access)
+                (principal, read)
             }
         };
         if !principal.user.is_active {
             return Err(unauthenticated());
         }
-        let preloaded = org
-            .zip(access)
-            .map(|((organization_id, _), access)| Preloaded {
-                organization_id,
-                access,
-            });
-        Ok((principal, preloaded))
+        let mut actor = Actor::new(principal, None);
+        match read {
+            Read::Nothing => {}
+            Read::Org(organization_id, access) => {
+                actor.preloaded = Some(Preloaded {
+                    organization_id,
+                    access,
+                });
+            }
+            Read::MemberOrgs(versions) => actor.member_orgs = Some(Arc::new(versions)),
+        }
+        Ok(actor)
     }
 
     /// Sets the session's current organization (UUID or slug), which the caller must be able

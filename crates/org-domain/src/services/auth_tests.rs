@@ -138,3 +138,91 @@ async fn tokens_are_verified_by_constant_time_comparison_after_the_lookup() {
         }
     }
 }
+
+/// Authentication reads what it is asked to preload with the credential, with either kind
+/// of token, and hands it to the use cases on the actor: the versions of the caller's orgs
+/// for a listing of them, the org an org-scoped request names. Without a preload it asks
+/// for nothing more; a refused credential hands nothing on.
+#[tokio::test]
+async fn what_is_preloaded_comes_with_the_credential() {
+    use crate::organizations::{MemberOrgVersions, OrgDetail};
+
+    let versions = MemberOrgVersions::new([(Uuid::from_u128(9), 4), (Uuid::from_u128(3), 0)]);
+    let session = |h: &TokenHash, expires_at| Session {
+        id: Uuid::nil(),
+        user_id: Uuid::from_u128(1),
+        token_hash: h.clone(),
+        active_organization_id: None,
+        created: NOW,
+        expires_at,
+    };
+    let key = |h: &TokenHash| ApiKey {
+        id: Uuid::nil(),
+        user_id: Uuid::from_u128(1),
+        name: "k".into(),
+        prefix: "orgd_k_xxxxx".into(),
+        token_hash: h.clone(),
+        scopes: PermissionSet::ALL,
+        organization_id: None,
+        expires_at: None,
+        last_used_at: Some(NOW),
+        created: NOW,
+    };
+    let mut m = Mocks::default();
+    let v = versions.clone();
+    m.tokens
+        .expect_find_session_with_orgs()
+        .times(2)
+        .returning(move |h| {
+            let expires_at = if h.ct_eq(&TokenHash::of("orgd_s_old")) {
+                NOW
+            } else {
+                NOW + Duration::days(1)
+            };
+            Ok(Some((session(h, expires_at), user(1), v.clone())))
+        });
+    let v = versions.clone();
+    m.tokens
+        .expect_find_api_key_with_orgs()
+        .times(1)
+        .returning(move |h| Ok(Some((key(h), user(1), v.clone()))));
+    m.tokens
+        .expect_find_session_in()
+        .withf(|_, org, detail| *org == Uuid::from_u128(5) && *detail == OrgDetail::Basics)
+        .times(1)
+        .returning(move |h, _, _| Ok(Some((session(h, NOW + Duration::days(1)), user(1), None))));
+    m.tokens
+        .expect_find_session()
+        .times(1)
+        .returning(move |h| Ok(Some((session(h, NOW + Duration::days(1)), user(1)))));
+    let s = m.services();
+    for token in ["orgd_s_secret", "orgd_k_secret"] {
+        let actor = s
+            .authenticate_in(token, Some(Preload::MemberOrgs))
+            .await
+            .unwrap();
+        assert_eq!(actor.member_orgs.as_deref(), Some(&versions), "{token}");
+        assert_eq!(actor.preloaded, None);
+        assert_eq!(actor.request_id, None);
+    }
+    // Sorted by org, whatever order the store gave.
+    let ids: Vec<_> = versions.as_slice().iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [Uuid::from_u128(3), Uuid::from_u128(9)]);
+    let err = s
+        .authenticate_in("orgd_s_old", Some(Preload::MemberOrgs))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unauthenticated");
+
+    let org = Uuid::from_u128(5);
+    let actor = s
+        .authenticate_in("orgd_s_secret", Some(Preload::Org(org, OrgDetail::Basics)))
+        .await
+        .unwrap();
+    assert_eq!(actor.member_orgs, None);
+    let preloaded = actor.preloaded.unwrap();
+    assert_eq!((preloaded.organization_id, preloaded.access), (org, None));
+
+    let actor = s.authenticate_in("orgd_s_secret", None).await.unwrap();
+    assert_eq!((actor.member_orgs, actor.preloaded), (None, None));
+}

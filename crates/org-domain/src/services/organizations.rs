@@ -71,10 +71,13 @@ impl Services {
     ) -> Result<OrgListing> {
         Self::require_scope(&actor.principal, P::OrganizationRead)?;
         let user = &actor.principal.user;
+        let member_of = (!user.is_superuser).then_some(user.id);
         let filter = OrgFilter {
-            member_of: (!user.is_superuser).then_some(user.id),
+            member_of,
             search,
             name,
+            // Read with the credential, for this user.
+            read_at: member_of.and(actor.member_orgs.clone()),
         };
         self.ports.organizations.list(&filter, page).await
     }

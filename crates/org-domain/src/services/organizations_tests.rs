@@ -407,3 +407,47 @@ async fn the_preloaded_version_reaches_the_listings() {
         .unwrap();
     }
 }
+
+/// The versions of the caller's orgs read with the credential go to the listing of the
+/// caller's orgs, so an adapter may answer it from what it read at them; a caller without
+/// them gives none, and a superuser's listing (of every org) is given none either.
+#[tokio::test]
+async fn the_listing_is_given_the_versions_read_with_the_credential() {
+    use std::sync::Arc;
+
+    use crate::organizations::MemberOrgVersions;
+    use crate::pagination::{Page, PageRequest};
+
+    let versions = Arc::new(MemberOrgVersions::new([(Uuid::from_u128(4), 2)]));
+    let with = |mut actor: Actor| {
+        actor.member_orgs = Some(versions.clone());
+        actor
+    };
+    let mut root = user(3);
+    root.is_superuser = true;
+    for (actor, member_of, want) in [
+        (
+            with(session(user(2))),
+            Some(user(2).id),
+            Some(versions.clone()),
+        ),
+        (session(user(2)), Some(user(2).id), None),
+        (with(session(root.clone())), None, None),
+    ] {
+        let mut m = Mocks::default();
+        let want = OrgFilter {
+            member_of,
+            read_at: want,
+            ..OrgFilter::default()
+        };
+        m.organizations
+            .expect_list()
+            .withf(move |f, _| *f == want)
+            .times(1)
+            .returning(|_, p| Ok(Arc::new(Page::new(vec![], 0, p))));
+        m.services()
+            .list_organizations(&actor, None, None, PageRequest::default())
+            .await
+            .unwrap();
+    }
+}

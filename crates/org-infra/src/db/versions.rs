@@ -12,21 +12,23 @@
 //! request of every process — as strict as reading again, without the read.
 //!
 //! A listing of one user's orgs spans many orgs: it is kept with the version of each
-//! ([`UserOrgs`], read in the listing's statement) and answered when a look-up of the
-//! user's memberships and their orgs' versions — one statement over an index and the
-//! counters, far cheaper than the listing — finds the same orgs at the same versions.
+//! ([`MemberOrgVersions`], read in the listing's statement) and answered when the user's
+//! memberships and their orgs' versions — read with the credential ([`member_orgs`]) or,
+//! without them, by one statement over an index and the counters ([`of_user`]), far
+//! cheaper than the listing — are the same orgs at the same versions.
 //!
 //! [`OrgAccess::version`]: org_domain::organizations::OrgAccess::version
 use std::hash::Hash;
 use std::sync::Arc;
 
+use org_domain::organizations::MemberOrgVersions;
 use org_domain::pagination::Page;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, IntoColumnRef, Query, SimpleExpr, SubQueryStatement,
 };
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use uuid::Uuid;
 
 use super::columns::{Columns, ReadColumns};
@@ -82,54 +84,43 @@ pub(crate) fn of_each(org_id: impl IntoColumnRef) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
 }
 
-/// The versions of every org a user is a member of, by org id: what a listing of the
-/// user's orgs was read at. Each org's counter covers its own row (the member count
-/// included), its owner's public fields (the owner is a member) and the user's membership
-/// (role) there, so two reads with equal `UserOrgs` saw the same orgs with the same rows;
-/// the org ids themselves pin the set of memberships.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct UserOrgs(Box<[(Uuid, u64)]>);
-
-impl UserOrgs {
-    /// The versions of these orgs, in any order.
-    pub(crate) fn new(orgs: impl IntoIterator<Item = (Uuid, u64)>) -> Self {
-        let mut orgs: Box<[_]> = orgs.into_iter().collect();
-        orgs.sort_unstable_by_key(|(id, _)| *id);
-        Self(orgs)
-    }
-
-    /// The versions of `user`'s orgs as of now: one statement over the memberships'
-    /// index and the counters, no org row read (ordered here, by [`Self::new`]).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub(crate) async fn of_user(db: &DatabaseConnection, user: Uuid) -> Result<Self, DbErr> {
-        static SQL: SqlCache<1> = SqlCache::new();
-        let backend = db.get_database_backend();
-        let stmt = SQL.statement(backend, 0, vec![user.into()], || {
-            // A join, not `of_each`'s look-up per row: PostgreSQL hashes the user's
-            // memberships against the counters (pgbench: 0.228 against 0.260 ms).
-            let mut q = Query::select();
-            q.column((members::Entity, members::Column::OrganizationId))
-                .expr_as(
-                    Expr::col((Alias::new(TABLE), Alias::new(VERSION))),
-                    Alias::new("org_version"),
-                )
-                .from(members::Entity)
-                .left_join(
-                    Alias::new(TABLE),
-                    Expr::col((Alias::new(TABLE), Alias::new(ORG)))
-                        .equals((members::Entity, members::Column::OrganizationId)),
-                )
-                .and_where(Expr::col((members::Entity, members::Column::UserId)).eq(user));
-            backend.build(&q)
-        });
-        let rows = direct::all::<OrgVersion>(db, stmt).await?;
-        Ok(Self::new(rows.into_iter().map(|v| (v.org, v.version))))
-    }
+/// The versions of `user`'s orgs as of now ([`MemberOrgVersions`]): one statement over the
+/// memberships' index and the counters, no org row read. Authentication reads the same
+/// with the credential ([`member_orgs`]) for the requests that list them.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn of_user(
+    db: &DatabaseConnection,
+    user: Uuid,
+) -> Result<MemberOrgVersions, DbErr> {
+    static SQL: SqlCache<1> = SqlCache::new();
+    let backend = db.get_database_backend();
+    let stmt = SQL.statement(backend, 0, vec![user.into()], || {
+        // A join, not `of_each`'s look-up per row: PostgreSQL hashes the user's
+        // memberships against the counters (pgbench: 0.228 against 0.260 ms).
+        let mut q = Query::select();
+        q.column((members::Entity, members::Column::OrganizationId))
+            .expr_as(
+                Expr::col((Alias::new(TABLE), Alias::new(VERSION))),
+                Alias::new("org_version"),
+            )
+            .from(members::Entity)
+            .left_join(
+                Alias::new(TABLE),
+                Expr::col((Alias::new(TABLE), Alias::new(ORG)))
+                    .equals((members::Entity, members::Column::OrganizationId)),
+            )
+            .and_where(Expr::col((members::Entity, members::Column::UserId)).eq(user));
+        backend.build(&q)
+    });
+    let rows = direct::all::<OrgVersion>(db, stmt).await?;
+    Ok(MemberOrgVersions::new(
+        rows.into_iter().map(|v| (v.org, v.version)),
+    ))
 }
 
-/// One row of [`UserOrgs::of_user`].
+/// One row of [`of_user`].
 struct OrgVersion {
     org: Uuid,
     version: u64,
@@ -142,6 +133,42 @@ impl ReadColumns for OrgVersion {
             version: read(c, "org_version")?,
         })
     }
+}
+
+/// [`of_user`] as one column of another statement, for the user in `user_id` (a qualified
+/// column, `"<table>"."<column>"`): the user's `<org>:<version>` pairs joined by commas, or
+/// NULL without a membership; [`parse_member_orgs`] reads it back. The same memberships
+/// and counters, read in the snapshot of the statement it is part of (authentication's).
+pub(crate) fn member_orgs(backend: DbBackend, user_id: &str) -> SimpleExpr {
+    // No placeholder: the statement's values are not moved. PostgreSQL prints a uuid in
+    // its hyphenated form, SQLite's `hex` the 16 bytes sea-orm stores; both parse.
+    let (agg, org) = match backend {
+        DbBackend::Sqlite => ("group_concat", "hex(mo.organization_id)"),
+        _ => ("string_agg", "CAST(mo.organization_id AS TEXT)"),
+    };
+    Expr::cust(format!(
+        "(SELECT {agg}({org} || ':' || CAST(COALESCE(mv.{VERSION}, 0) AS TEXT), ',') \
+         FROM members mo LEFT JOIN {TABLE} mv ON mv.{ORG} = mo.organization_id \
+         WHERE mo.user_id = {user_id})"
+    ))
+}
+
+/// Reads back the column [`member_orgs`] selects.
+///
+/// # Errors
+/// A pair that is not `<uuid>:<version>`.
+pub(crate) fn parse_member_orgs(text: Option<&str>) -> Result<MemberOrgVersions, DbErr> {
+    let bad = |pair: &str| DbErr::Type(format!("not an org and its version: '{pair}'"));
+    let pairs = text.into_iter().flat_map(|t| t.split(','));
+    let orgs = pairs
+        .map(|pair| {
+            let (org, version) = pair.split_once(':').ok_or_else(|| bad(pair))?;
+            let org = Uuid::parse_str(org).map_err(|_| bad(pair))?;
+            let version = version.parse::<u64>().map_err(|_| bad(pair))?;
+            Ok((org, version))
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(MemberOrgVersions::new(orgs))
 }
 
 /// How much room a kept answer takes: its rows, plus one for the entry.
@@ -178,7 +205,7 @@ struct Entry<A, V> {
 }
 
 /// Answers kept by key with the version they were read at (`A`: an org's counter, or the
-/// counters of a user's orgs, see [`UserOrgs`]); bounded by their total [`Weight`] (rows),
+/// counters of a user's orgs, see [`MemberOrgVersions`]); bounded by their total [`Weight`] (rows),
 /// least recently and least frequently used first out.
 pub(crate) struct Versioned<K, V, A = u64> {
     entries: Cache<K, Entry<A, V>, ByWeight>,
@@ -295,5 +322,49 @@ mod tests {
         assert_eq!(values.0.len(), 1);
         let (lite, _) = q.build(SqliteQueryBuilder);
         assert!(lite.contains(r#""organization_id" = ?"#), "{lite}");
+    }
+
+    /// The column [`member_orgs`] selects reads back on both backends' forms of an org id
+    /// (PostgreSQL's hyphenated text, SQLite's hex of the bytes), in any order; NULL (no
+    /// membership) is no org, and anything else than `<uuid>:<version>` pairs is refused.
+    #[test]
+    fn member_orgs_are_read_back() {
+        let a = Uuid::from_u128(0x1234_5678_9abc_def0_1122_3344_5566_7788);
+        let b = Uuid::from_u128(2);
+        let pg = format!("{b}:0,{a}:17");
+        let lite = format!(
+            "{}:17,{}:0",
+            a.simple().to_string().to_uppercase(),
+            b.simple()
+        );
+        let want = MemberOrgVersions::new([(a, 17), (b, 0)]);
+        for text in [pg, lite] {
+            assert_eq!(parse_member_orgs(Some(&text)).unwrap(), want, "{text}");
+        }
+        assert_eq!(
+            parse_member_orgs(None).unwrap(),
+            MemberOrgVersions::default()
+        );
+        for bad in [
+            "",
+            "x:1",
+            &format!("{a}"),
+            &format!("{a}:-1"),
+            &format!("{a}:1,"),
+        ] {
+            assert!(parse_member_orgs(Some(bad)).is_err(), "{bad}");
+        }
+        // Correlated with the user of the enclosing statement, with no placeholder.
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let mut q = Query::select();
+            q.expr(member_orgs(backend, r#""t"."user_id""#));
+            let stmt = backend.build(&q);
+            assert!(
+                stmt.sql.contains(r#"mo.user_id = "t"."user_id""#),
+                "{}",
+                stmt.sql
+            );
+            assert!(stmt.values.is_none_or(|v| v.0.is_empty()), "{}", stmt.sql);
+        }
     }
 }

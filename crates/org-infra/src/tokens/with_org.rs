@@ -1,6 +1,8 @@
 //! A token row and its user in one statement — with one organization and that user's role
 //! there for an org-scoped request (`/api/organizations/{id}/…`), which otherwise costs a
-//! second round trip for the org ([`OrganizationRepository::access`]).
+//! second round trip for the org ([`OrganizationRepository::access`]), or with the versions
+//! of the user's orgs for a listing of them ([`versions::member_orgs`]), which otherwise
+//! costs the listing a round trip for them.
 //!
 //! The organization part is exactly what `access` reads for `OrgRef::Id`: the org joined
 //! with its owner's public fields, the user's membership role and the custom role behind
@@ -13,17 +15,17 @@
 //!
 //! [`OrganizationRepository::access`]: org_domain::ports::OrganizationRepository::access
 use org_domain::Result;
-use org_domain::auth::TokenHash;
-use org_domain::organizations::{OrgDetail, PreloadedOrg};
+use org_domain::auth::{Preload, TokenHash};
+use org_domain::organizations::{MemberOrgVersions, OrgDetail, PreloadedOrg};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{DatabaseConnection, EntityTrait, IdenStatic, Iterable, Value};
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable, Value};
 use uuid::Uuid;
 
 use crate::db::columns::{Columns, ReadColumns};
-use crate::db::db_err;
 use crate::db::direct;
 use crate::db::sql_cache::SqlCache;
 use crate::db::versions;
+use crate::db::{corrupt, db_err};
 use crate::entities::{custom_roles, members, organizations, users};
 use crate::organizations::query::{OrgBasicsRow, OrgRow};
 use crate::users::UserRow;
@@ -58,13 +60,15 @@ where
     }
 }
 
-/// `SELECT t.*, u.<UserRow's columns> [, o.* …] FROM <token table> t JOIN users u [LEFT JOIN organizations o
-/// ON o.id = <org_id> …] WHERE t.token_hash = <hash>`.
+/// `SELECT t.*, u.<UserRow's columns> [, o.* …] [, <the user's org versions>] FROM <token
+/// table> t JOIN users u [LEFT JOIN organizations o ON o.id = <org_id> …] WHERE
+/// t.token_hash = <hash>`.
 fn statement<E: EntityTrait>(
+    backend: DbBackend,
     token_hash: E::Column,
     user_id: E::Column,
     hash: String,
-    org: Option<(Uuid, OrgDetail)>,
+    preload: Option<Preload>,
 ) -> SelectStatement {
     let mut q = Query::select();
     all_columns::<E>(&mut q, TOKEN);
@@ -77,8 +81,13 @@ fn statement<E: EntityTrait>(
         a(USER),
         Expr::col((a(USER), users::Column::Id)).equals((a(TOKEN), user_id)),
     );
-    if let Some((org_id, detail)) = org {
-        org_part::<E>(&mut q, user_id, org_id, detail);
+    match preload {
+        None => {}
+        Some(Preload::Org(org_id, detail)) => org_part::<E>(&mut q, user_id, org_id, detail),
+        Some(Preload::MemberOrgs) => {
+            let user = format!(r#""{TOKEN}"."{}""#, user_id.as_str());
+            q.expr_as(versions::member_orgs(backend, &user), a("member_orgs"));
+        }
     }
     // `token_hash` is unique: at most one row.
     q.and_where(Expr::col((a(TOKEN), token_hash)).eq(hash));
@@ -168,63 +177,126 @@ fn org_part<E: EntityTrait>(
 
 /// The statement's values, in the order of their placeholders: the org in its version's
 /// subquery (but for the basics alone) and in three joins, then the hash in the `WHERE`.
-fn values(hash: String, org: Option<(Uuid, OrgDetail)>) -> Vec<Value> {
-    match org {
-        Some((org, detail)) => {
+/// The versions of the user's orgs have no placeholder.
+fn values(hash: String, preload: Option<Preload>) -> Vec<Value> {
+    match preload {
+        Some(Preload::Org(org, detail)) => {
             let joins = if detail.with_version() { 4 } else { 3 };
             let mut v: Vec<Value> = std::iter::repeat_n(org.into(), joins).collect();
             v.push(hash.into());
             v
         }
-        None => vec![hash.into()],
+        None | Some(Preload::MemberOrgs) => vec![hash.into()],
     }
 }
 
-/// The statement's shape in the cache: no org, the whole org, its basics with the
-/// version, its basics.
-fn shape(org: Option<(Uuid, OrgDetail)>) -> usize {
-    match org {
+/// The statement's shape in the cache: nothing more, the whole org, its basics with the
+/// version, its basics, the versions of the user's orgs.
+fn shape(preload: Option<Preload>) -> usize {
+    match preload {
         None => 0,
-        Some((_, OrgDetail::Full)) => 1,
-        Some((_, OrgDetail::Listed)) => 2,
-        Some((_, OrgDetail::Basics)) => 3,
+        Some(Preload::Org(_, OrgDetail::Full)) => 1,
+        Some(Preload::Org(_, OrgDetail::Listed)) => 2,
+        Some(Preload::Org(_, OrgDetail::Basics)) => 3,
+        Some(Preload::MemberOrgs) => 4,
     }
 }
 
-/// The token row `M` (of entity `E`), its user and, when `org` is given, the org at that
-/// detail, by token hash. The row is read by position (see [`crate::db::columns`]): the
-/// token's columns, the user's ([`UserRow`]: no secrets), then [`OrgRow`]'s or
-/// [`OrgBasicsRow`]'s — all NULL when the org does not exist.
+/// The shapes of [`shape`].
+pub(super) type Shapes = SqlCache<5>;
+
+/// What was read with the token, by [`Preload`].
+#[derive(Debug)]
+pub(super) enum Extra {
+    /// Without a preload.
+    Nothing,
+    /// [`Preload::Org`]: the org, `None` when no org has that id.
+    Org(Option<PreloadedOrg>),
+    /// [`Preload::MemberOrgs`].
+    MemberOrgs(MemberOrgVersions),
+}
+
+impl Extra {
+    /// The org read for [`Preload::Org`].
+    ///
+    /// # Errors
+    /// When the read was for another preload.
+    pub(super) fn into_org(self) -> org_domain::Result<Option<PreloadedOrg>> {
+        match self {
+            Self::Org(org) => Ok(org),
+            other => Err(corrupt("preload", format_args!("{other:?} for an org"))),
+        }
+    }
+
+    /// The versions read for [`Preload::MemberOrgs`].
+    ///
+    /// # Errors
+    /// When the read was for another preload.
+    pub(super) fn into_member_orgs(self) -> org_domain::Result<MemberOrgVersions> {
+        match self {
+            Self::MemberOrgs(v) => Ok(v),
+            other => Err(corrupt(
+                "preload",
+                format_args!("{other:?} for org versions"),
+            )),
+        }
+    }
+}
+
+/// The token row `M` (of entity `E`), its user and what `preload` names, by token hash. The
+/// row is read by position (see [`crate::db::columns`]): the token's columns, the user's
+/// ([`UserRow`]: no secrets), then [`OrgRow`]'s or [`OrgBasicsRow`]'s — all NULL when the
+/// org does not exist — or the versions of the user's orgs.
 pub(super) async fn find<E>(
     db: &DatabaseConnection,
-    cache: &SqlCache<4>,
+    cache: &Shapes,
     token_hash: E::Column,
     user_id: E::Column,
     hash: &TokenHash,
-    org: Option<(Uuid, OrgDetail)>,
-) -> Result<Option<(E::Model, UserRow, Option<PreloadedOrg>)>>
+    preload: Option<Preload>,
+) -> Result<Option<(E::Model, UserRow, Extra)>>
 where
     E: EntityTrait,
     E::Model: ReadColumns,
 {
     // Building the ~50-column select took more CPU than PostgreSQL spends on it.
     let backend = db.get_database_backend();
-    let stmt = cache.statement(backend, shape(org), values(hash.to_hex(), org), || {
-        backend.build(&statement::<E>(token_hash, user_id, hash.to_hex(), org))
-    });
+    let stmt = cache.statement(
+        backend,
+        shape(preload),
+        values(hash.to_hex(), preload),
+        || {
+            backend.build(&statement::<E>(
+                backend,
+                token_hash,
+                user_id,
+                hash.to_hex(),
+                preload,
+            ))
+        },
+    );
     let Some(row) = direct::query_one(db, stmt).await.map_err(db_err)? else {
         return Ok(None);
     };
     let mut cols = Columns::of(&row);
     let token = E::Model::read(&mut cols).map_err(db_err)?;
     let user = UserRow::read(&mut cols).map_err(db_err)?;
-    let Some((_, detail)) = org else {
-        debug_assert!(cols.is_at_end());
-        return Ok(Some((token, user, None)));
+    let detail = match preload {
+        None => {
+            debug_assert!(cols.is_at_end());
+            return Ok(Some((token, user, Extra::Nothing)));
+        }
+        Some(Preload::MemberOrgs) => {
+            let text: Option<String> = cols.get("member_orgs").map_err(db_err)?;
+            let orgs = versions::parse_member_orgs(text.as_deref()).map_err(db_err)?;
+            debug_assert!(cols.is_at_end());
+            return Ok(Some((token, user, Extra::MemberOrgs(orgs))));
+        }
+        Some(Preload::Org(_, detail)) => detail,
     };
     // The org's id decides whether the rest is there; read it without moving on.
     if cols.peek::<Option<Uuid>>("id").map_err(db_err)?.is_none() {
-        return Ok(Some((token, user, None)));
+        return Ok(Some((token, user, Extra::Org(None))));
     }
     let access = match detail {
         OrgDetail::Full => {
@@ -243,47 +315,64 @@ where
         }
     };
     debug_assert!(cols.is_at_end());
-    Ok(Some((token, user, Some(access))))
+    Ok(Some((token, user, Extra::Org(Some(access)))))
 }
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::DbBackend;
-
     use super::*;
     use crate::entities::sessions;
 
     /// The listed values are those the statement binds, in its order, on both backends and
-    /// in both shapes (the cache asserts it in debug builds); the user's secrets are not
+    /// in every shape (the cache asserts it in debug builds); the user's secrets are not
     /// selected.
     #[test]
     fn values_follow_the_placeholders() {
-        let cache = SqlCache::<4>::new();
+        let cache = Shapes::new();
         let org = Uuid::from_u128(7);
-        for org in [
-            Some((org, OrgDetail::Full)),
-            Some((org, OrgDetail::Listed)),
-            Some((org, OrgDetail::Basics)),
+        for preload in [
+            Some(Preload::Org(org, OrgDetail::Full)),
+            Some(Preload::Org(org, OrgDetail::Listed)),
+            Some(Preload::Org(org, OrgDetail::Basics)),
+            Some(Preload::MemberOrgs),
             None,
         ] {
             for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-                let stmt = cache.statement(backend, shape(org), values("abc".into(), org), || {
-                    backend.build(&statement::<sessions::Entity>(
-                        sessions::Column::TokenHash,
-                        sessions::Column::UserId,
-                        "abc".into(),
-                        org,
-                    ))
-                });
-                assert_eq!(stmt.sql.contains("organizations"), org.is_some());
+                let stmt = cache.statement(
+                    backend,
+                    shape(preload),
+                    values("abc".into(), preload),
+                    || {
+                        backend.build(&statement::<sessions::Entity>(
+                            backend,
+                            sessions::Column::TokenHash,
+                            sessions::Column::UserId,
+                            "abc".into(),
+                            preload,
+                        ))
+                    },
+                );
+                let detail = match preload {
+                    Some(Preload::Org(_, detail)) => Some(detail),
+                    _ => None,
+                };
+                assert_eq!(stmt.sql.contains("organizations"), detail.is_some());
                 // Only the whole org joins its owner's profile, and only it selects the
                 // display fields.
-                let full = org.is_some_and(|(_, d)| d == OrgDetail::Full);
+                let full = detail == Some(OrgDetail::Full);
                 assert_eq!(stmt.sql.contains(r#""ow""#), full, "{}", stmt.sql);
                 assert_eq!(stmt.sql.contains("registry_key"), full, "{}", stmt.sql);
-                // The listing version only where a listing may use it.
-                let versioned = org.is_some_and(|(_, d)| d.with_version());
-                assert_eq!(stmt.sql.contains("org_versions"), versioned, "{}", stmt.sql);
+                // The versions: of the org where a listing of it may use them, of the
+                // user's orgs (their memberships) for a listing of those.
+                let versioned = detail.is_some_and(OrgDetail::with_version);
+                let orgs = preload == Some(Preload::MemberOrgs);
+                assert_eq!(
+                    stmt.sql.contains("org_versions"),
+                    versioned || orgs,
+                    "{}",
+                    stmt.sql
+                );
+                assert_eq!(stmt.sql.contains("FROM members"), orgs, "{}", stmt.sql);
                 for secret in ["password_hash", "totp_secret"] {
                     assert!(!stmt.sql.contains(secret), "{secret} in {}", stmt.sql);
                 }

@@ -36,6 +36,7 @@ async fn every_listing_shape_answers(t: &TestDb) {
                     member_of,
                     search: search.map(str::to_owned),
                     name: name.map(str::to_owned),
+                    read_at: None,
                 };
                 let got = t.ports.organizations.list(&filter, page).await.unwrap();
                 let mut want = vec![acme.id];
