@@ -2,6 +2,35 @@
 use super::*;
 use crate::permissions::PermissionSet;
 use crate::services::fixtures::{Mocks, NOW, user};
+use time::OffsetDateTime;
+
+/// A stored session of user 1 with this hash.
+fn stored_session(token_hash: TokenHash, expires_at: OffsetDateTime) -> Session {
+    Session {
+        id: Uuid::nil(),
+        user_id: Uuid::from_u128(1),
+        token_hash,
+        active_organization_id: None,
+        created: NOW,
+        expires_at,
+    }
+}
+
+/// A stored API key of user 1 with this hash, every scope, no org, no expiry.
+fn stored_key(token_hash: TokenHash, last_used_at: Option<OffsetDateTime>) -> ApiKey {
+    ApiKey {
+        id: Uuid::nil(),
+        user_id: Uuid::from_u128(1),
+        name: "k".into(),
+        prefix: "orgd_k_xxxxx".into(),
+        token_hash,
+        scopes: PermissionSet::ALL,
+        organization_id: None,
+        expires_at: None,
+        last_used_at,
+        created: NOW,
+    }
+}
 
 #[tokio::test]
 async fn unknown_emails_cost_a_password_verification_too() {
@@ -24,17 +53,9 @@ async fn unknown_emails_cost_a_password_verification_too() {
 #[tokio::test]
 async fn expired_sessions_and_unprefixed_tokens_are_refused() {
     let mut m = Mocks::default();
-    m.tokens.expect_find_session().returning(|h| {
-        let s = Session {
-            id: Uuid::nil(),
-            user_id: Uuid::from_u128(1),
-            token_hash: h.clone(),
-            active_organization_id: None,
-            created: NOW,
-            expires_at: NOW,
-        };
-        Ok(Some((s, user(1))))
-    });
+    m.tokens
+        .expect_find_session()
+        .returning(|h| Ok(Some((stored_session(h.clone(), NOW), user(1)))));
     let s = m.services();
     assert_eq!(
         s.authenticate("orgd_s_expired").await.unwrap_err().code(),
@@ -55,21 +76,7 @@ async fn api_keys_record_use_at_most_once_a_minute() {
             .expect_find_api_key()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(move |h| {
-                let k = ApiKey {
-                    id: Uuid::nil(),
-                    user_id: Uuid::from_u128(1),
-                    name: "k".into(),
-                    prefix: "orgd_k_xxxxx".into(),
-                    token_hash: h.clone(),
-                    scopes: PermissionSet::ALL,
-                    organization_id: None,
-                    expires_at: None,
-                    last_used_at: last_used,
-                    created: NOW,
-                };
-                Ok(Some((k, user(1))))
-            });
+            .returning(move |h| Ok(Some((stored_key(h.clone(), last_used), user(1)))));
     }
     m.tokens
         .expect_touch_api_key()
@@ -102,31 +109,12 @@ async fn tokens_are_verified_by_constant_time_comparison_after_the_lookup() {
         };
         let mut m = Mocks::default();
         m.tokens.expect_find_session().returning(move |h| {
-            let s = Session {
-                id: Uuid::nil(),
-                user_id: Uuid::from_u128(1),
-                token_hash: stored(h),
-                active_organization_id: None,
-                created: NOW,
-                expires_at: NOW + Duration::days(1),
-            };
+            let s = stored_session(stored(h), NOW + Duration::days(1));
             Ok(Some((s, user(1))))
         });
-        m.tokens.expect_find_api_key().returning(move |h| {
-            let k = ApiKey {
-                id: Uuid::nil(),
-                user_id: Uuid::from_u128(1),
-                name: "k".into(),
-                prefix: "orgd_k_xxxxx".into(),
-                token_hash: stored(h),
-                scopes: PermissionSet::ALL,
-                organization_id: None,
-                expires_at: None,
-                last_used_at: Some(NOW),
-                created: NOW,
-            };
-            Ok(Some((k, user(1))))
-        });
+        m.tokens
+            .expect_find_api_key()
+            .returning(move |h| Ok(Some((stored_key(stored(h), Some(NOW)), user(1)))));
         let s = m.services();
         for token in ["orgd_s_secret", "orgd_k_secret"] {
             let got = s.authenticate(token).await;
@@ -148,26 +136,8 @@ async fn what_is_preloaded_comes_with_the_credential() {
     use crate::organizations::{MemberOrgVersions, OrgDetail};
 
     let versions = MemberOrgVersions::new([(Uuid::from_u128(9), 4), (Uuid::from_u128(3), 0)]);
-    let session = |h: &TokenHash, expires_at| Session {
-        id: Uuid::nil(),
-        user_id: Uuid::from_u128(1),
-        token_hash: h.clone(),
-        active_organization_id: None,
-        created: NOW,
-        expires_at,
-    };
-    let key = |h: &TokenHash| ApiKey {
-        id: Uuid::nil(),
-        user_id: Uuid::from_u128(1),
-        name: "k".into(),
-        prefix: "orgd_k_xxxxx".into(),
-        token_hash: h.clone(),
-        scopes: PermissionSet::ALL,
-        organization_id: None,
-        expires_at: None,
-        last_used_at: Some(NOW),
-        created: NOW,
-    };
+    let session = |h: &TokenHash, expires_at| stored_session(h.clone(), expires_at);
+    let key = |h: &TokenHash| stored_key(h.clone(), Some(NOW));
     let mut m = Mocks::default();
     let v = versions.clone();
     m.tokens
