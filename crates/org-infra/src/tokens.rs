@@ -75,6 +75,16 @@ impl SeaTokens {
     }
 }
 
+/// A token row with what was preloaded with it taken out by `take` (which refuses what was
+/// read for another preload).
+fn taking<T, X>(
+    row: Option<(T, User, Extra)>,
+    take: impl FnOnce(Extra) -> Result<X>,
+) -> Result<Option<(T, User, X)>> {
+    row.map(|(token, user, extra)| Ok((token, user, take(extra)?)))
+        .transpose()
+}
+
 fn hash(s: &str) -> Result<TokenHash> {
     TokenHash::from_hex(s).ok_or_else(|| corrupt("token hash", s.len()))
 }
@@ -134,20 +144,16 @@ impl TokenRepository for SeaTokens {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(Session, User, Option<PreloadedOrg>)>> {
-        let row = self
-            .session_row(h, Some(Preload::Org(org_id, detail)))
-            .await?;
-        row.map(|(s, u, extra)| Ok((s, u, extra.into_org()?)))
-            .transpose()
+        let row = self.session_row(h, Some(Preload::Org(org_id, detail)));
+        taking(row.await?, Extra::into_org)
     }
 
     async fn find_session_with_orgs(
         &self,
         h: &TokenHash,
     ) -> Result<Option<(Session, User, MemberOrgVersions)>> {
-        let row = self.session_row(h, Some(Preload::MemberOrgs)).await?;
-        row.map(|(s, u, extra)| Ok((s, u, extra.into_member_orgs()?)))
-            .transpose()
+        let row = self.session_row(h, Some(Preload::MemberOrgs));
+        taking(row.await?, Extra::into_member_orgs)
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<()> {
@@ -204,20 +210,16 @@ impl TokenRepository for SeaTokens {
         org_id: Uuid,
         detail: OrgDetail,
     ) -> Result<Option<(ApiKey, User, Option<PreloadedOrg>)>> {
-        let row = self
-            .api_key_row(h, Some(Preload::Org(org_id, detail)))
-            .await?;
-        row.map(|(k, u, extra)| Ok((k, u, extra.into_org()?)))
-            .transpose()
+        let row = self.api_key_row(h, Some(Preload::Org(org_id, detail)));
+        taking(row.await?, Extra::into_org)
     }
 
     async fn find_api_key_with_orgs(
         &self,
         h: &TokenHash,
     ) -> Result<Option<(ApiKey, User, MemberOrgVersions)>> {
-        let row = self.api_key_row(h, Some(Preload::MemberOrgs)).await?;
-        row.map(|(k, u, extra)| Ok((k, u, extra.into_member_orgs()?)))
-            .transpose()
+        let row = self.api_key_row(h, Some(Preload::MemberOrgs));
+        taking(row.await?, Extra::into_member_orgs)
     }
 
     async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>> {

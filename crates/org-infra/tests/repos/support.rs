@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use org_domain::audit::AuditEvent;
-use org_domain::auth::TokenHash;
+use org_domain::auth::{Session, TokenHash};
 use org_domain::invitations::{Invitation, NewInvitation};
 use org_domain::members::{RemovalRules, RoleChangeRules};
 use org_domain::organizations::{OrgSettings, Organization};
@@ -148,6 +148,20 @@ impl TestDb {
             request_id: Some("req-1".to_owned()),
             created: self.at(),
         }
+    }
+
+    /// A stored session of `user`'s, with the token `secret`, for a week.
+    pub async fn session(&self, user: Uuid, secret: &str) -> Session {
+        let s = Session {
+            id: Uuid::now_v7(),
+            user_id: user,
+            token_hash: TokenHash::of(secret),
+            active_organization_id: None,
+            created: self.at(),
+            expires_at: self.at() + time::Duration::days(7),
+        };
+        self.ports.tokens.insert_session(&s).await.unwrap();
+        s
     }
 
     /// The org's listing version as stored (`org_versions`, migration 5): 0 before its

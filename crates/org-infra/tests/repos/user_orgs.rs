@@ -5,7 +5,7 @@
 //! are read by the listing or with the credential (`find_session_with_orgs`).
 use std::sync::Arc;
 
-use org_domain::auth::{ApiKey, Session, TokenHash};
+use org_domain::auth::{ApiKey, TokenHash};
 use org_domain::organizations::{MemberOrgVersions, OrgFilter, OrgListing};
 use org_domain::pagination::PageRequest;
 use org_domain::permissions::PermissionSet;
@@ -41,17 +41,8 @@ async fn list(t: &TestDb, filter: &OrgFilter, page: PageRequest) -> Listed {
 /// The versions of `user`'s orgs as authentication reads them with a new session and a
 /// new API key of theirs (the two must agree).
 async fn read_with_credential(t: &TestDb, user: Uuid) -> Arc<MemberOrgVersions> {
-    let secret = format!("orgd_s_{}", Uuid::now_v7());
-    let s = Session {
-        id: Uuid::now_v7(),
-        user_id: user,
-        token_hash: TokenHash::of(&secret),
-        active_organization_id: None,
-        created: t.at(),
-        expires_at: t.at() + time::Duration::days(7),
-    };
+    let s = t.session(user, &format!("orgd_s_{}", Uuid::now_v7())).await;
     let tokens = &t.ports.tokens;
-    tokens.insert_session(&s).await.unwrap();
     let (found, u, by_session) = tokens
         .find_session_with_orgs(&s.token_hash)
         .await

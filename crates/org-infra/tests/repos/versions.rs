@@ -2,7 +2,7 @@
 //! what an org's member and pending-invitation listings show raises the version
 //! authentication reads, so a listing given that version answers exactly what a fresh read
 //! does — after every kind of write, and after an invitation expires with no write at all.
-use org_domain::auth::{Session, TokenHash};
+use org_domain::auth::Session;
 use org_domain::invitations::{InvitationFilter, InvitationStatus};
 use org_domain::members::MemberFilter;
 use org_domain::organizations::{OrgDetail, PreloadedOrg};
@@ -26,20 +26,6 @@ fn pending() -> InvitationFilter {
     InvitationFilter {
         status: Some(InvitationStatus::Pending),
     }
-}
-
-/// A session of `user`'s.
-async fn session(t: &TestDb, user: Uuid, name: &str) -> Session {
-    let s = Session {
-        id: Uuid::now_v7(),
-        user_id: user,
-        token_hash: TokenHash::of(name),
-        active_organization_id: None,
-        created: t.at(),
-        expires_at: t.at() + time::Duration::days(7),
-    };
-    t.ports.tokens.insert_session(&s).await.unwrap();
-    s
 }
 
 /// The org's version and member count as authentication reads them with `s`.
@@ -102,7 +88,7 @@ async fn listed(t: &TestDb, s: &Session, org: Uuid, now: OffsetDateTime) -> (u64
 async fn every_listed_change_raises_the_version_and_is_listed(t: &TestDb) {
     let owner = t.user("owner@x.io").await;
     let o = t.org(&owner, "Acme", "acme").await;
-    let s = session(t, owner.id, "orgd_s_versions").await;
+    let s = t.session(owner.id, "orgd_s_versions").await;
     let now = t.at();
     let (mut last, mut shown) = listed(t, &s, o.id, now).await;
     assert!(
@@ -225,7 +211,7 @@ async fn every_listed_change_raises_the_version_and_is_listed(t: &TestDb) {
 async fn a_kept_listing_answers_only_its_own_version(t: &TestDb) {
     let owner = t.user("owner@x.io").await;
     let o = t.org(&owner, "Acme", "acme").await;
-    let s = session(t, owner.id, "orgd_s_kept").await;
+    let s = t.session(owner.id, "orgd_s_kept").await;
     let page = PageRequest::default();
     let all = MemberFilter::default();
     let (version, count) = authenticated(t, &s, o.id).await;
