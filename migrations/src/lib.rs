@@ -8,6 +8,7 @@ mod m20261124_000003_members_by_user;
 mod m20261125_000004_read_paths;
 mod m20261206_000005_org_versions;
 mod m20261207_000006_org_versions_once;
+mod m20261208_000007_org_versions_update_first;
 
 /// Runs orgd's migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_read_paths::Migration),
             Box::new(m20261206_000005_org_versions::Migration),
             Box::new(m20261207_000006_org_versions_once::Migration),
+            Box::new(m20261208_000007_org_versions_update_first::Migration),
         ]
     }
 }

@@ -18,9 +18,10 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The trigger functions of migration 5; with `once`, each raises a counter at most once
-/// per transaction.
-fn functions(once: bool) -> String {
+/// The upserts that raise the counters, one per trigger function of migration 5 (of a
+/// member or invitation row, of an org row, of a user's orgs); with `once`, each raises a
+/// counter at most once per transaction. Migration 7 builds on the first two.
+pub(crate) fn upserts(once: bool) -> [String; 3] {
     let (cols, vals, set, guard) = if once {
         (
             "(organization_id, version, xact)",
@@ -37,41 +38,47 @@ fn functions(once: bool) -> String {
              ON CONFLICT (organization_id) DO UPDATE SET version = org_versions.version + 1{set}{guard};"
         )
     };
-    let of_row = upsert(&format!(
-        "SELECT org, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = org)"
-    ));
-    let of_org = upsert(&format!(
-        "SELECT NEW.id, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = NEW.id)"
-    ));
-    let of_user = upsert(&format!(
-        "SELECT o, 1{vals} FROM (\n    \
-           SELECT organization_id FROM members WHERE user_id = NEW.id\n    \
-           UNION\n    \
-           SELECT organization_id FROM invitations WHERE inviter_id = NEW.id\n  \
-         ) AS s (o)\n  ORDER BY o"
-    ));
+    [
+        upsert(&format!(
+            "SELECT org, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = org)"
+        )),
+        upsert(&format!(
+            "SELECT NEW.id, 1{vals} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = NEW.id)"
+        )),
+        upsert(&format!(
+            "SELECT o, 1{vals} FROM (\n    \
+               SELECT organization_id FROM members WHERE user_id = NEW.id\n    \
+               UNION\n    \
+               SELECT organization_id FROM invitations WHERE inviter_id = NEW.id\n  \
+             ) AS s (o)\n  ORDER BY o"
+        )),
+    ]
+}
+
+/// `CREATE OR REPLACE FUNCTION {name}()`, a trigger function running `body`; the one of
+/// member and invitation rows (`of_row`) declares `org`, the row's organization.
+pub(crate) fn trigger_function(name: &str, of_row: bool, body: &str) -> String {
+    let declare = if of_row {
+        "DECLARE\n  org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END;\n"
+    } else {
+        ""
+    };
     format!(
-        "CREATE OR REPLACE FUNCTION orgd_org_version_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END;
-BEGIN
-  {of_row}
-  RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION orgd_org_version_of_org() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  {of_org}
-  RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION orgd_org_version_of_user() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  {of_user}
-  RETURN NULL;
-END $$;
-"
+        "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+         {declare}BEGIN\n  {body}\n  RETURN NULL;\nEND $$;\n"
     )
+}
+
+/// The trigger functions of migration 5 with [`upserts`]`(once)` as their bodies (what
+/// migration 7's `down` restores, with `once`).
+pub(crate) fn functions(once: bool) -> String {
+    let [of_row, of_org, of_user] = upserts(once);
+    [
+        trigger_function("orgd_org_version_of_row", true, &of_row),
+        trigger_function("orgd_org_version_of_org", false, &of_org),
+        trigger_function("orgd_org_version_of_user", false, &of_user),
+    ]
+    .join("\n")
 }
 
 #[async_trait::async_trait]

@@ -4,6 +4,7 @@ use org_domain::DomainError;
 use org_domain::organizations::OrgRef;
 use org_domain::permissions::Permission;
 use org_domain::roles::{RoleKey, SystemRole};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use crate::support::{TestDb, allow, allow_removal, as_admin, as_member_with, removal};
@@ -42,6 +43,7 @@ races!(
     removing_while_an_owner_promotes,
     creating_past_the_limit,
     accepting_one_invitation_twice,
+    changing_many_members_of_one_org,
 );
 
 /// Two owners demote each other at once: exactly one wins, one owner remains.
@@ -79,6 +81,52 @@ async fn org_with_member(t: &TestDb, round: usize) -> (Uuid, Uuid) {
         .await
         .unwrap();
     (o.id, x.id)
+}
+
+/// Eight members of one org change roles at once, each in its own transaction: every
+/// transaction raises the org's listing version once — while the counter exists (the
+/// triggers' `UPDATE`, waiting for each other's row lock, migration 7) and when none of
+/// them finds it (each falls back to the upsert, and all but the first insert raise what
+/// a concurrent one inserted).
+async fn changing_many_members_of_one_org(t: &TestDb) {
+    let m = &t.ports.members;
+    let owner = t.user("owner@x.io").await;
+    let o = t.org(&owner, "Busy", "busy").await;
+    let mut users = Vec::new();
+    for i in 0..8 {
+        let u = t.user(&format!("m{i}@x.io")).await;
+        t.member(o.id, u.id, MEMBER).await;
+        users.push(u.id);
+    }
+    let db = t.db.connection();
+    let backend = db.get_database_backend();
+    let forget = match backend {
+        DbBackend::Postgres => "DELETE FROM org_versions WHERE organization_id = $1",
+        _ => "DELETE FROM org_versions WHERE organization_id = ?",
+    };
+    for (role, counter) in [(ADMIN, "kept"), (MEMBER, "kept"), (ADMIN, "forgotten")] {
+        if counter == "forgotten" {
+            let forget = Statement::from_sql_and_values(backend, forget, [o.id.into()]);
+            assert_eq!(db.execute_raw(forget).await.unwrap().rows_affected(), 1);
+        }
+        let before = t.org_version(o.id).await;
+        let rules: Vec<_> = users
+            .iter()
+            .map(|u| allow(&t.event(Some(o.id), "member.role_changed", *u)))
+            .collect();
+        let changes = users
+            .iter()
+            .zip(&rules)
+            .map(|(u, r)| m.change_role(o.id, *u, role, t.at(), r));
+        for changed in futures::future::join_all(changes).await {
+            assert_eq!(changed.unwrap().role, role);
+        }
+        assert_eq!(
+            t.org_version(o.id).await,
+            before + 8,
+            "eight transactions, counter {counter}"
+        );
+    }
 }
 
 /// An owner promotes a member to owner while an admin changes the same member's role: the

@@ -79,10 +79,10 @@ async fn documents_survive_the_read_paths_migration_both_ways(t: &TestDb) {
 
     migrated(t, pg).await;
 
-    // Down past migration 4 (6 and 5, the org versions, go first): the documents are jsonb
+    // Down past migration 4 (7, 6 and 5, the org versions, go first): the documents are jsonb
     // again and the index has no role; nothing is lost.
     let db = t.db.connection();
-    Migrator::down(db, Some(3)).await.unwrap();
+    Migrator::down(db, Some(4)).await.unwrap();
     let (types, index) = schema(t).await;
     if pg {
         assert_eq!(types, ["jsonb"; 6]);
