@@ -57,7 +57,7 @@ pub(crate) fn upserts(once: bool) -> [String; 3] {
 
 /// `CREATE OR REPLACE FUNCTION {name}()`, a trigger function running `body`; the one of
 /// member and invitation rows (`of_row`) declares `org`, the row's organization.
-pub(crate) fn trigger_function(name: &str, of_row: bool, body: &str) -> String {
+fn trigger_function(name: &str, of_row: bool, body: &str) -> String {
     let declare = if of_row {
         "DECLARE\n  org uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END;\n"
     } else {
@@ -69,16 +69,25 @@ pub(crate) fn trigger_function(name: &str, of_row: bool, body: &str) -> String {
     )
 }
 
+/// The member / invitation trigger function running `of_row` and the org trigger function
+/// running `of_org` (migration 7 gives both other bodies).
+pub(crate) fn row_and_org_functions(of_row: &str, of_org: &str) -> String {
+    [
+        trigger_function("orgd_org_version_of_row", true, of_row),
+        trigger_function("orgd_org_version_of_org", false, of_org),
+    ]
+    .join("\n")
+}
+
 /// The trigger functions of migration 5 with [`upserts`]`(once)` as their bodies (what
 /// migration 7's `down` restores, with `once`).
 pub(crate) fn functions(once: bool) -> String {
     let [of_row, of_org, of_user] = upserts(once);
-    [
-        trigger_function("orgd_org_version_of_row", true, &of_row),
-        trigger_function("orgd_org_version_of_org", false, &of_org),
-        trigger_function("orgd_org_version_of_user", false, &of_user),
-    ]
-    .join("\n")
+    format!(
+        "{}\n{}",
+        row_and_org_functions(&of_row, &of_org),
+        trigger_function("orgd_org_version_of_user", false, &of_user)
+    )
 }
 
 #[async_trait::async_trait]

@@ -41,19 +41,10 @@ fn update_first(org: &str, fallback: &str) -> String {
 /// The member / invitation and org trigger functions, raising by [`update_first`].
 fn functions() -> String {
     let [of_row, of_org, _] = once::upserts(true);
-    [
-        once::trigger_function(
-            "orgd_org_version_of_row",
-            true,
-            &update_first("org", &of_row),
-        ),
-        once::trigger_function(
-            "orgd_org_version_of_org",
-            false,
-            &update_first("NEW.id", &of_org),
-        ),
-    ]
-    .join("\n")
+    once::row_and_org_functions(
+        &update_first("org", &of_row),
+        &update_first("NEW.id", &of_org),
+    )
 }
 
 #[async_trait::async_trait]
